@@ -100,9 +100,12 @@ func (o *perfConsumeOpts) run(cmd *cobra.Command) error {
 			first = time.Now()
 		}
 		var r, b int64
+		want := o.messages - recs.Load()
 		fetches.EachRecord(func(rec *kgo.Record) {
-			r++
-			b += int64(len(rec.Key) + len(rec.Value))
+			if r < want { // the last poll may overshoot; count exactly N
+				r++
+				b += int64(len(rec.Key) + len(rec.Value))
+			}
 		})
 		recs.Add(r)
 		bytes.Add(b)

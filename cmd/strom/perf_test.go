@@ -21,12 +21,12 @@ func TestPerfProduce(t *testing.T) {
 		t.Fatalf("broker has %d records in %d partitions", total, len(per))
 	}
 
-	out = mustStrom(t, addr, "", "perf", "consume", "--topic", "bench", "--messages", "500", "--json")
+	out = mustStrom(t, addr, "", "perf", "consume", "--topic", "bench", "--messages", "400", "--json")
 	var crep consumeReport
 	if err := json.Unmarshal([]byte(out), &crep); err != nil {
 		t.Fatalf("output %q: %v", out, err)
 	}
-	if crep.Records != 500 || crep.Bytes != 500*100 || crep.TimedOut {
+	if crep.Records != 400 || crep.Bytes != 400*100 || crep.TimedOut {
 		t.Fatalf("consume report %+v", crep)
 	}
 

@@ -75,7 +75,7 @@ func TestConsumeOffsetsAndPartition(t *testing.T) {
 	}
 
 	// --timeout-ms ends a consumer that has read everything there is.
-	r := strom(t, addr, "", "consume", "users", "--from-beginning", "--timeout-ms", "500")
+	r := strom(t, addr, "", "consume", "users", "--from-beginning", "--timeout-ms", "2000")
 	if r.code != 0 || r.stdout != "alice\nbob\ncarol\n" || !strings.Contains(r.stderr, "Processed a total of 3 messages") {
 		t.Fatalf("timeout-ms: exit %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
 	}

@@ -80,4 +80,3 @@ func TestAlterConfigsUnknownKeyNamed(t *testing.T) {
 		t.Fatalf("message %q does not name the key", msg)
 	}
 }
-

@@ -116,5 +116,3 @@ func (e *edgeError) Error() string { return e.msg }
 func (e *edgeError) Unwrap() error { return e.code }
 
 func invalidRequest(msg string) error { return &edgeError{kerr.InvalidRequest, msg} }
-
-func edgeErr(code *kerr.Error, msg string) error { return &edgeError{code, msg} }

@@ -45,7 +45,7 @@ func NewFormatter(format string, props map[string]string) (Formatter, error) {
 // and its properties, so that scripts written for it print the same.
 type kafkaFormatter struct {
 	timestamp, partition, offset, headers, key, value bool
-	keySep, lineSep, hdrSep, hdrKeySep, null string
+	keySep, lineSep, hdrSep, hdrKeySep, null          string
 }
 
 func newKafkaFormatter(props map[string]string) (Formatter, error) {

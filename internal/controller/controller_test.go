@@ -444,3 +444,30 @@ func TestImageNeverNilAndClose(t *testing.T) {
 		t.Fatal("create after Close succeeded")
 	}
 }
+
+// TestCrashKeepsCreatedTopics simulates power loss: every topic whose
+// CreateTopics returned must exist after recovery.
+func TestCrashKeepsCreatedTopics(t *testing.T) {
+	fsys := vfs.NewMem()
+	cfg := testConfig(fsys)
+	cfg.SnapshotEvery = 4
+	c := start(t, cfg)
+	for i := range 10 {
+		if r := c.CreateTopics(ctxT(t), []TopicSpec{{Name: fmt.Sprintf("k%d", i), NumPartitions: 2, ReplicationFactor: 1}}, false); r[0].Err != nil {
+			t.Fatal(r[0].Err)
+		}
+	}
+	crashed := fsys.CrashClone()
+	c.Close()
+	cfg.FS = crashed
+	c2 := start(t, cfg)
+	defer c2.Close()
+	for i := range 10 {
+		if tp := c2.Image().Topic(fmt.Sprintf("k%d", i)); tp == nil || len(tp.Partitions) != 2 {
+			t.Fatalf("topic k%d lost in crash", i)
+		}
+	}
+	if c2.ClusterID() != c.ClusterID() {
+		t.Fatal("cluster id lost in crash")
+	}
+}

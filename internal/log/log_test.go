@@ -233,7 +233,9 @@ func TestRestartKeepsSyncedAndCrash(t *testing.T) {
 
 func TestTornTail(t *testing.T) {
 	cases := map[string]func(f vfs.File, size int64, lastSize int64){
-		"garbage appended": func(f vfs.File, size, _ int64) { f.WriteAt([]byte("\x00\x00\x00\x00garbage-bytes-here-and-more"), size) },
+		"garbage appended": func(f vfs.File, size, _ int64) {
+			f.WriteAt([]byte("\x00\x00\x00\x00garbage-bytes-here-and-more"), size)
+		},
 		"truncated mid batch": func(f vfs.File, size, last int64) {
 			f.Truncate(size - last/2)
 		},

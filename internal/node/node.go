@@ -39,25 +39,28 @@ type Node struct {
 
 // Start brings a broker up. On error everything already started is
 // stopped again.
-func Start(ctx context.Context, cfg *config.Broker, logger *slog.Logger) (n *Node, err error) {
+func Start(ctx context.Context, cfg *config.Broker, logger *slog.Logger) (*Node, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	n = &Node{cfg: cfg, logger: logger}
-	defer func() {
-		if err != nil {
-			n.Close()
-			n = nil
-		}
-	}()
+	n := &Node{cfg: cfg, logger: logger}
+	if err := n.start(ctx); err != nil {
+		n.Close()
+		return nil, err
+	}
+	return n, nil
+}
+
+func (n *Node) start(ctx context.Context) (err error) {
+	cfg, logger := n.cfg, n.logger
 	fs := vfs.Default
 	for _, d := range cfg.LogDirs {
 		if err := os.MkdirAll(d, 0o755); err != nil {
-			return nil, fmt.Errorf("log.dirs: cannot create %s: %w", d, err)
+			return fmt.Errorf("log.dirs: cannot create %s: %w", d, err)
 		}
 	}
 	if n.lock, err = lockDir(cfg.LogDirs[0]); err != nil {
-		return nil, err
+		return err
 	}
 
 	var lns []net.Listener
@@ -67,7 +70,7 @@ func Start(ctx context.Context, cfg *config.Broker, logger *slog.Logger) (n *Nod
 			for _, o := range lns {
 				o.Close()
 			}
-			return nil, fmt.Errorf("listeners: %w", err)
+			return fmt.Errorf("listeners: %w", err)
 		}
 		lns = append(lns, ln)
 		n.addrs = append(n.addrs, ln.Addr())
@@ -85,19 +88,19 @@ func Start(ctx context.Context, cfg *config.Broker, logger *slog.Logger) (n *Nod
 	})
 	if err != nil {
 		closeAll(lns)
-		return nil, fmt.Errorf("metadata: %w", err)
+		return fmt.Errorf("metadata: %w", err)
 	}
 	n.replicas, err = replica.NewManager(replica.Config{NodeID: cfg.NodeID, FS: fs, Broker: cfg, Logger: logger.With("component", "replica")})
 	if err != nil {
 		closeAll(lns)
-		return nil, err
+		return err
 	}
 	n.ctrl.Subscribe(n.replicas.Apply)
 
 	pids, err := producerid.Open(fs, cfg.LogDirs[0])
 	if err != nil {
 		closeAll(lns)
-		return nil, fmt.Errorf("producer ids: %w", err)
+		return fmt.Errorf("producer ids: %w", err)
 	}
 
 	env := &api.Env{
@@ -116,10 +119,10 @@ func Start(ctx context.Context, cfg *config.Broker, logger *slog.Logger) (n *Nod
 	}
 	if cfg.AdminListener != "" {
 		if err := n.startAdmin(cfg.AdminListener); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return n, nil
+	return nil
 }
 
 func closeAll(lns []net.Listener) {

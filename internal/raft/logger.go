@@ -5,14 +5,15 @@ import (
 	"log/slog"
 )
 
-// slogAdapter routes etcd raft's logging to slog. Raft logs elections and
-// term changes at Info, which is what an operator wants to see.
+// slogAdapter routes etcd raft's logging to slog. Raft's Info chatter
+// (every step of an election) goes to Debug: a single node elects itself
+// at every start, and the controller logs the outcome itself.
 type slogAdapter struct{ l *slog.Logger }
 
 func (a slogAdapter) Debug(v ...any)                 { a.l.Debug(fmt.Sprint(v...)) }
 func (a slogAdapter) Debugf(format string, v ...any) { a.l.Debug(fmt.Sprintf(format, v...)) }
-func (a slogAdapter) Info(v ...any)                  { a.l.Info(fmt.Sprint(v...)) }
-func (a slogAdapter) Infof(format string, v ...any)  { a.l.Info(fmt.Sprintf(format, v...)) }
+func (a slogAdapter) Info(v ...any)                  { a.l.Debug(fmt.Sprint(v...)) }
+func (a slogAdapter) Infof(format string, v ...any)  { a.l.Debug(fmt.Sprintf(format, v...)) }
 func (a slogAdapter) Warning(v ...any)               { a.l.Warn(fmt.Sprint(v...)) }
 func (a slogAdapter) Warningf(format string, v ...any) {
 	a.l.Warn(fmt.Sprintf(format, v...))

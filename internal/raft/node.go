@@ -379,7 +379,7 @@ func (n *Node) handleReady() error {
 	for n.rn.HasReady() {
 		rd := n.rn.Ready()
 		if !etcdraft.IsEmptySnap(rd.Snapshot) {
-			if err := n.wal.saveSnapshot(rd.Snapshot); err != nil {
+			if err := n.wal.saveSnapshot(rd.Snapshot, true); err != nil {
 				return err
 			}
 		}
@@ -494,7 +494,7 @@ func (n *Node) maybeSnapshot() error {
 	if err != nil {
 		return fmt.Errorf("raft: create snapshot: %w", err)
 	}
-	if err := n.wal.saveSnapshot(snap); err != nil {
+	if err := n.wal.saveSnapshot(snap, false); err != nil {
 		return err
 	}
 	last, err := n.storage.LastIndex()

@@ -395,3 +395,37 @@ func FuzzNextRecord(f *testing.F) {
 		}
 	})
 }
+
+// TestCrashBetweenSnapshotAndCompaction fails the compaction after the
+// snapshot file is durable: the node stops, and a restart still has every
+// acknowledged entry.
+func TestCrashBetweenSnapshotAndCompaction(t *testing.T) {
+	mem := vfs.NewMem()
+	var armed atomic.Bool
+	fsys := vfs.NewFaulty(mem, func(op vfs.Op, path string) error {
+		if armed.Load() && op == vfs.OpRename && strings.Contains(path, segPrefix) {
+			return errors.New("crash before compaction")
+		}
+		return nil
+	})
+	n, _ := startNode(t, fsys, "/meta", 10)
+	armed.Store(true)
+	var acked []string
+	for _, c := range cmds("z", 20) {
+		if _, err := n.Propose(ctxT(t), []byte(c)); err != nil {
+			break
+		}
+		acked = append(acked, c)
+	}
+	if err := n.Stop(); err == nil {
+		t.Fatal("compaction failure was not fatal")
+	}
+	if len(files(t, mem, "/meta", snapPrefix)) != 1 {
+		t.Fatal("expected the snapshot file to be written")
+	}
+	n2, sm2 := startNode(t, mem, "/meta", 10)
+	defer n2.Stop()
+	if got := sm2.list(); len(got) < len(acked) || !slices.Equal(got[:len(acked)], acked) {
+		t.Fatalf("after restart %v, acknowledged %v", got, acked)
+	}
+}

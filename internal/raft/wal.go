@@ -35,7 +35,7 @@ const (
 const (
 	recEntry     byte = 1 // payload: protobuf raftpb.Entry
 	recHardState byte = 2 // payload: protobuf raftpb.HardState
-	recSnapshot  byte = 3 // payload: protobuf raftpb.SnapshotMetadata of a snapshot file that exists
+	recSnapshot  byte = 3 // payload: protobuf raftpb.SnapshotMetadata of a snapshot file that exists; resets the log
 )
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
@@ -206,6 +206,12 @@ func openWAL(fsys vfs.FS, dir string, logger *slog.Logger) (*wal, *recovered, er
 					return nil, nil, fmt.Errorf("raft wal: %w: snapshot marker in %s: %v", ErrCorrupt, name, err)
 				}
 				markerIndex = max(markerIndex, md.GetIndex())
+				// A marker resets the log to its snapshot: what follows
+				// it is the whole log after the snapshot (a compacted
+				// segment rewrites those entries; a snapshot received
+				// from the leader discards the old log, as
+				// MemoryStorage.ApplySnapshot does).
+				rec.ents = nil
 			}
 		}
 	}
@@ -343,8 +349,12 @@ func (w *wal) save(hs *pb.HardState, ents []*pb.Entry, mustSync bool) error {
 }
 
 // saveSnapshot durably writes snap to its own file (temporary name,
-// sync, rename, sync dir) and then appends a marker to the log.
-func (w *wal) saveSnapshot(snap *pb.Snapshot) error {
+// sync, rename, sync dir). With resetLog (a snapshot received from the
+// leader) it then appends a marker that resets the log to the snapshot.
+// A locally taken snapshot passes false: its marker is written by
+// compact, at the head of the segment that rewrites the entries after
+// it, so a crash in between cannot drop entries from the log.
+func (w *wal) saveSnapshot(snap *pb.Snapshot, resetLog bool) error {
 	md := snap.GetMetadata()
 	b, err := proto.Marshal(snap)
 	if err != nil {
@@ -371,6 +381,9 @@ func (w *wal) saveSnapshot(snap *pb.Snapshot) error {
 	}
 	if err != nil {
 		return fmt.Errorf("raft snapshot: write %s: %w", final, err)
+	}
+	if !resetLog {
+		return nil
 	}
 	mb, err := proto.Marshal(md)
 	if err != nil {

@@ -22,7 +22,7 @@ func sampleRecs(n int) []recordtest.Rec {
 			Headers:        []kmsg.Header{{Key: "h", Value: []byte("v")}, {Key: "null"}},
 		}
 	}
-	recs[0].Key = nil         // null key
+	recs[0].Key = nil        // null key
 	recs[1].Value = []byte{} // empty, not null
 	return recs
 }
@@ -96,7 +96,7 @@ func TestMultipleBatchesAndErrors(t *testing.T) {
 	}
 	// A consistent CRC over an inconsistent record count.
 	bad := append([]byte(nil), a...)
-	bad[26]++ // lastOffsetDelta low byte: 2 -> 3
+	bad[26]++                       // lastOffsetDelta low byte: 2 -> 3
 	record.SetLogAppendTime(bad, 5) // recomputes the CRC
 	if _, _, err := record.Batches(bad); !errors.Is(err, record.ErrInvalidRecord) {
 		t.Fatalf("record count: %v", err)
