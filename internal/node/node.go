@@ -35,15 +35,26 @@ type Node struct {
 	admin    *http.Server
 	addrs    []net.Addr
 	adminLn  net.Listener
+	fs       vfs.FS
 }
+
+// Option adjusts how a node starts.
+type Option func(*Node)
+
+// WithFS makes the node do all log and metadata I/O through fs; fault
+// injection tests pass a vfs.NewFaulty wrapper.
+func WithFS(fs vfs.FS) Option { return func(n *Node) { n.fs = fs } }
 
 // Start brings a broker up. On error everything already started is
 // stopped again.
-func Start(ctx context.Context, cfg *config.Broker, logger *slog.Logger) (*Node, error) {
+func Start(ctx context.Context, cfg *config.Broker, logger *slog.Logger, opts ...Option) (*Node, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	n := &Node{cfg: cfg, logger: logger}
+	n := &Node{cfg: cfg, logger: logger, fs: vfs.Default}
+	for _, o := range opts {
+		o(n)
+	}
 	if err := n.start(ctx); err != nil {
 		n.Close()
 		return nil, err
@@ -53,7 +64,7 @@ func Start(ctx context.Context, cfg *config.Broker, logger *slog.Logger) (*Node,
 
 func (n *Node) start(ctx context.Context) (err error) {
 	cfg, logger := n.cfg, n.logger
-	fs := vfs.Default
+	fs := n.fs
 	for _, d := range cfg.LogDirs {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return fmt.Errorf("log.dirs: cannot create %s: %w", d, err)

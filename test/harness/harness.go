@@ -22,6 +22,7 @@ type Broker struct {
 
 	t         testing.TB
 	overrides []string
+	opts      []node.Option
 	node      *node.Node
 }
 
@@ -29,7 +30,13 @@ type Broker struct {
 // the test's cleanup stops it. overrides are server properties "key=value".
 func Start(t testing.TB, overrides ...string) *Broker {
 	t.Helper()
-	b := &Broker{Dir: t.TempDir(), t: t, overrides: overrides}
+	return StartWith(t, nil, overrides...)
+}
+
+// StartWith is Start with node options (e.g. node.WithFS for fault injection).
+func StartWith(t testing.TB, opts []node.Option, overrides ...string) *Broker {
+	t.Helper()
+	b := &Broker{Dir: t.TempDir(), t: t, overrides: overrides, opts: opts}
 	b.start("127.0.0.1:0")
 	t.Cleanup(func() { b.Stop() })
 	return b
@@ -52,7 +59,7 @@ func (b *Broker) start(listen string) {
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	n, err := node.Start(context.Background(), cfg, logger)
+	n, err := node.Start(context.Background(), cfg, logger, b.opts...)
 	if err != nil {
 		b.t.Fatalf("harness: start broker: %v", err)
 	}
