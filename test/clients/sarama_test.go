@@ -147,12 +147,23 @@ func TestSaramaAsyncProducer(t *testing.T) {
 			cfg := saramaConfig(sv.v)
 			cfg.Producer.RequiredAcks = sarama.WaitForLocal
 			cfg.Producer.Flush.Messages = 7 // several produce requests
-			cfg.Net.MaxOpenRequests = 1     // keep them in order
+			// Without a frequency, a tail shorter than Flush.Messages would
+			// wait forever for more input.
+			cfg.Producer.Flush.Frequency = 5 * time.Millisecond
+			cfg.Net.MaxOpenRequests = 1 // keep them in order
 			p, err := sarama.NewAsyncProducer([]string{b.Addr}, cfg)
 			if err != nil {
 				t.Fatalf("NewAsyncProducer: %v", err)
 			}
-			defer p.Close()
+			defer func() {
+				if t.Failed() {
+					p.AsyncClose() // Close could wait forever on a stuck broker
+					return
+				}
+				if err := p.Close(); err != nil {
+					t.Errorf("AsyncProducer.Close: %v", err)
+				}
+			}()
 			seen := map[int64]int{}
 			timeout := time.NewTimer(ktest.OpTimeout)
 			defer timeout.Stop()
