@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -116,7 +117,7 @@ func (o *topicOpts) describe(cmd *cobra.Command, names []string) error {
 }
 
 func describeOne(td kadm.TopicDetail, starts, ends kadm.ListedOffsets) topicDescription {
-	d := topicDescription{Topic: td.Topic, ID: td.ID.String(), Internal: td.IsInternal, Configs: []configDescription{}}
+	d := topicDescription{Topic: td.Topic, ID: base64.RawURLEncoding.EncodeToString(td.ID[:]), Internal: td.IsInternal, Configs: []configDescription{}}
 	for _, p := range td.Partitions.Sorted() {
 		pd := partitionDescription{
 			Partition: p.Partition, Leader: p.Leader, LeaderEpoch: p.LeaderEpoch,
