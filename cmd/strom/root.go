@@ -45,6 +45,7 @@ other commands are its client tools (the kafka-*.sh scripts, in one place).`,
 		newTopicCmd(g),
 		newProduceCmd(g),
 		newConsumeCmd(g),
+		newGroupCmd(g),
 		newPerfCmd(g),
 		newVersionCmd(),
 	)

@@ -7,6 +7,7 @@ import (
 
 	"strom/internal/config"
 	"strom/internal/controller"
+	"strom/internal/coordinator/group"
 	"strom/internal/metadata"
 	"strom/internal/replica"
 )
@@ -32,8 +33,10 @@ type Env struct {
 	Replicas   *replica.Manager
 	// ProducerIDs hands out idempotent producer ids, unique across restarts.
 	ProducerIDs ProducerIDs
-	Logger      *slog.Logger
-	Now         func() time.Time
+	// Groups is the group coordinator (consumer groups, committed offsets).
+	Groups *group.Coordinator
+	Logger *slog.Logger
+	Now    func() time.Time
 	// AdminTimeout bounds how long an admin request may wait for the
 	// metadata quorum when the request itself names no timeout.
 	AdminTimeout time.Duration

@@ -18,6 +18,7 @@ import (
 	"strom/internal/api"
 	"strom/internal/config"
 	"strom/internal/controller"
+	"strom/internal/coordinator/group"
 	"strom/internal/coordinator/producerid"
 	"strom/internal/replica"
 	"strom/internal/server"
@@ -31,6 +32,7 @@ type Node struct {
 	lock     *os.File
 	ctrl     *controller.Controller
 	replicas *replica.Manager
+	groups   *group.Coordinator
 	srv      *server.Server
 	admin    *http.Server
 	addrs    []net.Addr
@@ -114,12 +116,15 @@ func (n *Node) start(ctx context.Context) (err error) {
 		return fmt.Errorf("producer ids: %w", err)
 	}
 
+	n.groups = group.Start(group.Config{Broker: cfg, Topics: n.ctrl, Replicas: n.replicas, Logger: logger.With("component", "group")})
+
 	env := &api.Env{
 		NodeID:       cfg.NodeID,
 		Config:       cfg,
 		Controller:   n.ctrl,
 		Replicas:     n.replicas,
 		ProducerIDs:  pids,
+		Groups:       n.groups,
 		Logger:       logger.With("component", "api"),
 		Now:          time.Now,
 		AdminTimeout: 30 * time.Second,
@@ -214,6 +219,9 @@ func (n *Node) Close() error {
 	}
 	if n.srv != nil {
 		errs = append(errs, n.srv.Close())
+	}
+	if n.groups != nil {
+		n.groups.Close()
 	}
 	if n.replicas != nil {
 		errs = append(errs, n.replicas.Close())

@@ -1,0 +1,152 @@
+package group
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"strom/internal/record"
+)
+
+// OffsetsTopic is Kafka's internal topic holding group state.
+const OffsetsTopic = "__consumer_offsets"
+
+// PartitionFor is the __consumer_offsets partition of a group, computed
+// as Kafka does (Utils.abs(groupId.hashCode) % partitions), so that
+// tooling which reads the topic finds a group where Kafka would put it.
+func PartitionFor(groupID string, partitions int32) int32 {
+	h := javaStringHash(groupID)
+	if h == -1<<31 {
+		h = 0
+	} else if h < 0 {
+		h = -h
+	}
+	return h % partitions
+}
+
+// javaStringHash is String.hashCode: over UTF-16 code units.
+func javaStringHash(s string) int32 {
+	var h int32
+	for _, r := range s {
+		if r >= 0x10000 {
+			r -= 0x10000
+			h = 31*h + int32(0xD800+(r>>10))
+			h = 31*h + int32(0xDC00+(r&0x3FF))
+			continue
+		}
+		h = 31*h + int32(r)
+	}
+	return h
+}
+
+// Record keys and values use Kafka's own schemas from kmsg: offset
+// commits with key version 1 and value version 3, group metadata with
+// key version 2 and value version 3. A null value is a tombstone.
+
+func offsetKey(group string, tp TopicPartition) []byte {
+	k := kmsg.OffsetCommitKey{Version: 1, Group: group, Topic: tp.Topic, Partition: tp.Partition}
+	return k.AppendTo(nil)
+}
+
+func offsetValue(o Offset) []byte {
+	v := kmsg.NewOffsetCommitValue()
+	v.Version = 3
+	v.Offset, v.LeaderEpoch, v.Metadata, v.CommitTimestamp = o.Offset, o.LeaderEpoch, o.Metadata, o.CommitTime
+	return v.AppendTo(nil)
+}
+
+func groupKey(group string) []byte {
+	k := kmsg.GroupMetadataKey{Version: 2, Group: group}
+	return k.AppendTo(nil)
+}
+
+func groupValue(v kmsg.GroupMetadataValue) []byte { return v.AppendTo(nil) }
+
+type kv struct{ key, value []byte }
+
+// buildBatch encodes records as one uncompressed v2 batch with base
+// offset 0 (the log assigns offsets) and a correct CRC.
+func buildBatch(recs []kv, now time.Time) []byte {
+	var raw []byte
+	for i, r := range recs {
+		kr := kmsg.Record{OffsetDelta: int32(i), Key: r.key, Value: r.value}
+		body := kr.AppendTo(nil)
+		kr.Length = int32(len(body) - 1) // Length 0 took one varint byte
+		raw = kr.AppendTo(raw)
+	}
+	ts := now.UnixMilli()
+	b := kmsg.RecordBatch{
+		PartitionLeaderEpoch: -1,
+		Magic:                2,
+		LastOffsetDelta:      int32(len(recs) - 1),
+		FirstTimestamp:       ts,
+		MaxTimestamp:         ts,
+		ProducerID:           -1,
+		ProducerEpoch:        -1,
+		FirstSequence:        -1,
+		NumRecords:           int32(len(recs)),
+		Records:              raw,
+	}
+	out := b.AppendTo(nil)
+	binary.BigEndian.PutUint32(out[8:], uint32(len(out)-12))
+	binary.BigEndian.PutUint32(out[17:], record.ComputeCRC(out))
+	return out
+}
+
+// entry is one decoded __consumer_offsets record.
+type entry struct {
+	group  string
+	isMeta bool
+	tp     TopicPartition
+	offset *Offset                  // nil: tombstone
+	meta   *kmsg.GroupMetadataValue // nil: tombstone
+}
+
+var errUnknownKey = errors.New("unknown __consumer_offsets key version")
+
+func decodeEntry(key, value []byte) (entry, error) {
+	if len(key) < 2 {
+		return entry{}, fmt.Errorf("short key")
+	}
+	switch ver := int16(binary.BigEndian.Uint16(key)); ver {
+	case 0, 1:
+		var k kmsg.OffsetCommitKey
+		if err := k.ReadFrom(key); err != nil {
+			return entry{}, err
+		}
+		e := entry{group: k.Group, tp: TopicPartition{k.Topic, k.Partition}}
+		if value != nil {
+			var v kmsg.OffsetCommitValue
+			if err := v.ReadFrom(value); err != nil {
+				return entry{}, err
+			}
+			le := v.LeaderEpoch
+			if v.Version < 3 {
+				le = -1
+			}
+			e.offset = &Offset{Offset: v.Offset, LeaderEpoch: le, Metadata: v.Metadata, CommitTime: v.CommitTimestamp}
+		}
+		return e, nil
+	case 2:
+		var k kmsg.GroupMetadataKey
+		if err := k.ReadFrom(key); err != nil {
+			return entry{}, err
+		}
+		e := entry{group: k.Group, isMeta: true}
+		if value != nil {
+			v := kmsg.NewGroupMetadataValue()
+			if err := v.ReadFrom(value); err != nil {
+				return entry{}, err
+			}
+			e.meta = &v
+		}
+		return e, nil
+	default:
+		// Versions 3+ are KIP-848 and share-group records, which this
+		// coordinator does not write.
+		return entry{}, fmt.Errorf("%w %d", errUnknownKey, ver)
+	}
+}

@@ -1,0 +1,597 @@
+package group
+
+import (
+	"sort"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// handle serves one request on the driver. tok is answered exactly once,
+// now or when the group's rebalance gets there.
+func (c *Coordinator) handle(client Client, kreq kmsg.Request, tok Token) {
+	now := c.clock.Now()
+	switch req := kreq.(type) {
+	case *kmsg.JoinGroupRequest:
+		if req.Group == "" {
+			c.deliver(tok, ErrorResponse(req, kerr.InvalidGroupID.Code))
+			return
+		}
+		g := c.groups[req.Group]
+		if g == nil {
+			if req.MemberID != "" {
+				c.deliver(tok, ErrorResponse(req, kerr.UnknownMemberID.Code))
+				return
+			}
+			g = NewGroup(req.Group, &c.rules, now)
+			c.groups[req.Group] = g
+		}
+		c.apply(g, g.Join(now, req, client.ID, client.Host, tok))
+		c.dropIfUnused(g)
+
+	case *kmsg.SyncGroupRequest:
+		g := c.groups[req.Group]
+		if g == nil {
+			code := kerr.UnknownMemberID.Code
+			if req.Group == "" {
+				code = kerr.InvalidGroupID.Code
+			}
+			c.deliver(tok, ErrorResponse(req, code))
+			return
+		}
+		c.apply(g, g.Sync(now, req, tok))
+
+	case *kmsg.HeartbeatRequest:
+		g := c.groups[req.Group]
+		if g == nil {
+			code := kerr.UnknownMemberID.Code
+			if req.Group == "" {
+				code = kerr.InvalidGroupID.Code
+			}
+			c.deliver(tok, ErrorResponse(req, code))
+			return
+		}
+		c.deliver(tok, g.Heartbeat(now, req))
+
+	case *kmsg.LeaveGroupRequest:
+		g := c.groups[req.Group]
+		if g == nil {
+			g = NewGroup(req.Group, &c.rules, now) // answers UNKNOWN_MEMBER_ID per member
+			resp, _ := g.Leave(now, req)
+			c.deliver(tok, resp)
+			return
+		}
+		resp, fx := g.Leave(now, req)
+		c.apply(g, fx)
+		c.deliver(tok, resp)
+
+	case *kmsg.OffsetCommitRequest:
+		c.commit(now, req, tok)
+	case *kmsg.OffsetFetchRequest:
+		c.deliver(tok, c.offsetFetch(req))
+	case *kmsg.DescribeGroupsRequest:
+		c.deliver(tok, c.describe(req))
+	case *kmsg.ListGroupsRequest:
+		c.deliver(tok, c.list(req))
+	case *kmsg.DeleteGroupsRequest:
+		c.deleteGroups(now, req, tok)
+	case *kmsg.OffsetDeleteRequest:
+		c.offsetDelete(now, req, tok)
+	default:
+		c.deliver(tok, ErrorResponse(kreq, kerr.InvalidRequest.Code))
+	}
+}
+
+// dropIfUnused forgets a group that a failed first JoinGroup created.
+func (c *Coordinator) dropIfUnused(g *Group) {
+	if g.state == Empty && g.generation == 0 && len(g.members) == 0 && len(g.pending) == 0 && len(g.Offsets) == 0 {
+		delete(c.groups, g.ID)
+	}
+}
+
+func (c *Coordinator) commit(now time.Time, req *kmsg.OffsetCommitRequest, tok Token) {
+	resp := req.ResponseKind().(*kmsg.OffsetCommitResponse)
+	fillCommit(req, resp, 0)
+	failAll := func(code int16) {
+		resp.Topics = nil
+		fillCommit(req, resp, code)
+		c.deliver(tok, resp)
+	}
+	if req.Group == "" {
+		failAll(kerr.InvalidGroupID.Code)
+		return
+	}
+	g := c.groups[req.Group]
+	if g == nil {
+		if req.Generation >= 0 {
+			// A generation from a group this coordinator never had.
+			failAll(kerr.IllegalGeneration.Code)
+			return
+		}
+		g = NewGroup(req.Group, &c.rules, now)
+	}
+	if code := g.CheckCommit(now, req.MemberID, req.InstanceID, req.Generation); code != 0 {
+		failAll(code)
+		return
+	}
+	img := c.cfg.Topics.Image()
+	type pending struct {
+		ti, pi int
+		tp     TopicPartition
+		o      Offset
+	}
+	var todo []pending
+	var recs []kv
+	for ti, t := range req.Topics {
+		topic := img.Topic(t.Topic)
+		for pi, p := range t.Partitions {
+			out := &resp.Topics[ti].Partitions[pi]
+			switch {
+			case topic == nil || p.Partition < 0 || int(p.Partition) >= len(topic.Partitions):
+				out.ErrorCode = kerr.UnknownTopicOrPartition.Code
+			case p.Metadata != nil && len(*p.Metadata) > offsetMetadataMaxBytes:
+				out.ErrorCode = kerr.OffsetMetadataTooLarge.Code
+			default:
+				o := Offset{Offset: p.Offset, LeaderEpoch: -1, CommitTime: now.UnixMilli()}
+				if req.Version >= 6 {
+					o.LeaderEpoch = p.LeaderEpoch
+				}
+				if p.Metadata != nil {
+					o.Metadata = *p.Metadata
+				}
+				tp := TopicPartition{t.Topic, p.Partition}
+				todo = append(todo, pending{ti, pi, tp, o})
+				recs = append(recs, kv{offsetKey(req.Group, tp), offsetValue(o)})
+			}
+		}
+	}
+	if len(todo) == 0 {
+		c.deliver(tok, resp)
+		return
+	}
+	if c.groups[g.ID] == nil {
+		c.groups[g.ID] = g // a simple consumer's first commit creates its group
+	}
+	ch := c.take(tok)
+	// The answer waits until the records are durable; the offsets become
+	// visible to OffsetFetch at the same moment, on the driver.
+	c.write(g.ID, recs, func(err error) {
+		c.post(func() {
+			for _, p := range todo {
+				if err != nil {
+					resp.Topics[p.ti].Partitions[p.pi].ErrorCode = writeErrCode(err)
+				} else if c.groups[g.ID] == g {
+					g.Offsets[p.tp] = p.o
+				}
+			}
+			ch <- resp
+		})
+	})
+}
+
+func fillCommit(req *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, code int16) {
+	for _, t := range req.Topics {
+		rt := kmsg.NewOffsetCommitResponseTopic()
+		rt.Topic = t.Topic
+		rt.TopicID = t.TopicID
+		for _, p := range t.Partitions {
+			rp := kmsg.NewOffsetCommitResponseTopicPartition()
+			rp.Partition = p.Partition
+			rp.ErrorCode = code
+			rt.Partitions = append(rt.Partitions, rp)
+		}
+		resp.Topics = append(resp.Topics, rt)
+	}
+}
+
+// fetched is one partition's committed offset as OffsetFetch reports it:
+// -1 with no error when nothing is committed, for any group, known or not.
+type fetched struct {
+	topic     string
+	partition int32
+	o         Offset
+}
+
+func (c *Coordinator) fetchOffsets(group string, topics map[string][]int32, all bool) []fetched {
+	g := c.groups[group]
+	var out []fetched
+	if all {
+		if g == nil {
+			return nil
+		}
+		for tp, o := range g.Offsets {
+			out = append(out, fetched{tp.Topic, tp.Partition, o})
+		}
+		sort.Slice(out, func(i, j int) bool {
+			if out[i].topic != out[j].topic {
+				return out[i].topic < out[j].topic
+			}
+			return out[i].partition < out[j].partition
+		})
+		return out
+	}
+	for t, ps := range topics {
+		for _, p := range ps {
+			o := Offset{Offset: -1, LeaderEpoch: -1}
+			if g != nil {
+				if got, ok := g.Offsets[TopicPartition{t, p}]; ok {
+					o = got
+				}
+			}
+			out = append(out, fetched{t, p, o})
+		}
+	}
+	return out
+}
+
+func (c *Coordinator) offsetFetch(req *kmsg.OffsetFetchRequest) *kmsg.OffsetFetchResponse {
+	resp := req.ResponseKind().(*kmsg.OffsetFetchResponse)
+	// Transactional offsets are not implemented, so there is never a
+	// pending (unstable) offset and RequireStable needs no wait.
+	if req.Version >= 8 {
+		for _, rg := range req.Groups {
+			gr := kmsg.NewOffsetFetchResponseGroup()
+			gr.Group = rg.Group
+			topics := map[string][]int32{}
+			var order []string
+			for _, t := range rg.Topics {
+				if _, ok := topics[t.Topic]; !ok {
+					order = append(order, t.Topic)
+				}
+				topics[t.Topic] = append(topics[t.Topic], t.Partitions...)
+			}
+			byTopic := map[string]int{}
+			for _, t := range order {
+				byTopic[t] = len(gr.Topics)
+				rt := kmsg.NewOffsetFetchResponseGroupTopic()
+				rt.Topic = t
+				gr.Topics = append(gr.Topics, rt)
+			}
+			for _, f := range c.fetchOffsets(rg.Group, topics, rg.Topics == nil) {
+				i, ok := byTopic[f.topic]
+				if !ok {
+					i = len(gr.Topics)
+					byTopic[f.topic] = i
+					rt := kmsg.NewOffsetFetchResponseGroupTopic()
+					rt.Topic = f.topic
+					gr.Topics = append(gr.Topics, rt)
+				}
+				rp := kmsg.NewOffsetFetchResponseGroupTopicPartition()
+				rp.Partition, rp.Offset, rp.LeaderEpoch = f.partition, f.o.Offset, f.o.LeaderEpoch
+				md := f.o.Metadata
+				rp.Metadata = &md
+				gr.Topics[i].Partitions = append(gr.Topics[i].Partitions, rp)
+			}
+			resp.Groups = append(resp.Groups, gr)
+		}
+		return resp
+	}
+	topics := map[string][]int32{}
+	var order []string
+	for _, t := range req.Topics {
+		if _, ok := topics[t.Topic]; !ok {
+			order = append(order, t.Topic)
+		}
+		topics[t.Topic] = append(topics[t.Topic], t.Partitions...)
+	}
+	byTopic := map[string]int{}
+	for _, t := range order {
+		byTopic[t] = len(resp.Topics)
+		rt := kmsg.NewOffsetFetchResponseTopic()
+		rt.Topic = t
+		resp.Topics = append(resp.Topics, rt)
+	}
+	for _, f := range c.fetchOffsets(req.Group, topics, req.Topics == nil) {
+		i, ok := byTopic[f.topic]
+		if !ok {
+			i = len(resp.Topics)
+			byTopic[f.topic] = i
+			rt := kmsg.NewOffsetFetchResponseTopic()
+			rt.Topic = f.topic
+			resp.Topics = append(resp.Topics, rt)
+		}
+		rp := kmsg.NewOffsetFetchResponseTopicPartition()
+		rp.Partition, rp.Offset, rp.LeaderEpoch = f.partition, f.o.Offset, f.o.LeaderEpoch
+		md := f.o.Metadata
+		rp.Metadata = &md
+		resp.Topics[i].Partitions = append(resp.Topics[i].Partitions, rp)
+	}
+	return resp
+}
+
+func (c *Coordinator) describe(req *kmsg.DescribeGroupsRequest) *kmsg.DescribeGroupsResponse {
+	resp := req.ResponseKind().(*kmsg.DescribeGroupsResponse)
+	for _, id := range req.Groups {
+		rg := kmsg.NewDescribeGroupsResponseGroup()
+		rg.Group = id
+		rg.AuthorizedOperations = -2147483648 // not computed (no ACLs)
+		g := c.groups[id]
+		if g == nil {
+			// Kafka describes an unknown group as Dead with no error.
+			rg.State = Dead.String()
+			resp.Groups = append(resp.Groups, rg)
+			continue
+		}
+		rg.State = g.state.String()
+		rg.ProtocolType = g.protocolType
+		rg.Protocol = g.protocol
+		for _, m := range g.Members() {
+			rm := kmsg.NewDescribeGroupsResponseGroupMember()
+			rm.MemberID, rm.InstanceID, rm.ClientID, rm.ClientHost = m.ID, m.InstanceID, m.ClientID, m.ClientHost
+			if g.state == Stable || g.state == CompletingRebalance {
+				rm.ProtocolMetadata = m.metadataFor(g.protocol)
+				rm.MemberAssignment = m.Assignment
+			}
+			rg.Members = append(rg.Members, rm)
+		}
+		resp.Groups = append(resp.Groups, rg)
+	}
+	return resp
+}
+
+func (c *Coordinator) list(req *kmsg.ListGroupsRequest) *kmsg.ListGroupsResponse {
+	resp := req.ResponseKind().(*kmsg.ListGroupsResponse)
+	states := map[string]bool{}
+	for _, s := range req.StatesFilter {
+		states[s] = true
+	}
+	for _, g := range c.sortedGroups() {
+		if len(states) > 0 && !matchState(states, g.state.String()) {
+			continue
+		}
+		if len(req.TypesFilter) > 0 && !matchState(toSet(req.TypesFilter), "classic") {
+			continue
+		}
+		lg := kmsg.NewListGroupsResponseGroup()
+		lg.Group, lg.ProtocolType, lg.GroupState, lg.GroupType = g.ID, g.protocolType, g.state.String(), "classic"
+		resp.Groups = append(resp.Groups, lg)
+	}
+	return resp
+}
+
+func toSet(ss []string) map[string]bool {
+	m := map[string]bool{}
+	for _, s := range ss {
+		m[s] = true
+	}
+	return m
+}
+
+// matchState compares case-insensitively, as Kafka parses the filter.
+func matchState(set map[string]bool, s string) bool {
+	for k := range set {
+		if equalFold(k, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func equalFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *Coordinator) sortedGroups() []*Group {
+	out := make([]*Group, 0, len(c.groups))
+	for _, g := range c.groups {
+		out = append(out, g)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// deleteGroups removes empty groups: tombstones for every offset and the
+// group metadata, answered once durable.
+func (c *Coordinator) deleteGroups(now time.Time, req *kmsg.DeleteGroupsRequest, tok Token) {
+	resp := req.ResponseKind().(*kmsg.DeleteGroupsResponse)
+	type del struct {
+		i    int
+		recs []kv
+	}
+	var dels []del
+	for _, id := range req.Groups {
+		rg := kmsg.NewDeleteGroupsResponseGroup()
+		rg.Group = id
+		g := c.groups[id]
+		switch {
+		case id == "":
+			rg.ErrorCode = kerr.InvalidGroupID.Code
+		case g == nil || g.state == Dead:
+			rg.ErrorCode = kerr.GroupIDNotFound.Code
+		case g.state != Empty:
+			rg.ErrorCode = kerr.NonEmptyGroup.Code
+		default:
+			var recs []kv
+			for tp := range g.Offsets {
+				recs = append(recs, kv{offsetKey(id, tp), nil})
+			}
+			recs = append(recs, kv{groupKey(id), nil})
+			c.apply(g, g.MarkDead(now))
+			delete(c.groups, id)
+			dels = append(dels, del{len(resp.Groups), recs})
+		}
+		resp.Groups = append(resp.Groups, rg)
+	}
+	if len(dels) == 0 {
+		c.deliver(tok, resp)
+		return
+	}
+	ch := c.take(tok)
+	remaining := len(dels)
+	for _, d := range dels {
+		c.write(resp.Groups[d.i].Group, d.recs, func(err error) {
+			c.post(func() {
+				if err != nil {
+					resp.Groups[d.i].ErrorCode = writeErrCode(err)
+				}
+				remaining--
+				if remaining == 0 {
+					ch <- resp
+				}
+			})
+		})
+	}
+}
+
+// offsetDelete removes committed offsets of topics the group does not
+// consume (Kafka refuses those it is subscribed to).
+func (c *Coordinator) offsetDelete(now time.Time, req *kmsg.OffsetDeleteRequest, tok Token) {
+	resp := req.ResponseKind().(*kmsg.OffsetDeleteResponse)
+	g := c.groups[req.Group]
+	switch {
+	case req.Group == "":
+		resp.ErrorCode = kerr.InvalidGroupID.Code
+	case g == nil || g.state == Dead:
+		resp.ErrorCode = kerr.GroupIDNotFound.Code
+	case g.state != Empty && g.protocolType != "consumer":
+		resp.ErrorCode = kerr.NonEmptyGroup.Code
+	}
+	if resp.ErrorCode != 0 {
+		c.deliver(tok, resp)
+		return
+	}
+	subscribed := g.subscribedTopics()
+	var recs []kv
+	var gone []TopicPartition
+	for _, t := range req.Topics {
+		rt := kmsg.NewOffsetDeleteResponseTopic()
+		rt.Topic = t.Topic
+		for _, p := range t.Partitions {
+			rp := kmsg.NewOffsetDeleteResponseTopicPartition()
+			rp.Partition = p.Partition
+			tp := TopicPartition{t.Topic, p.Partition}
+			if subscribed[t.Topic] {
+				rp.ErrorCode = kerr.GroupSubscribedToTopic.Code
+			} else if _, ok := g.Offsets[tp]; ok {
+				recs = append(recs, kv{offsetKey(g.ID, tp), nil})
+				gone = append(gone, tp)
+			}
+			rt.Partitions = append(rt.Partitions, rp)
+		}
+		resp.Topics = append(resp.Topics, rt)
+	}
+	if len(recs) == 0 {
+		c.deliver(tok, resp)
+		return
+	}
+	ch := c.take(tok)
+	c.write(g.ID, recs, func(err error) {
+		c.post(func() {
+			if err != nil {
+				resp.ErrorCode = writeErrCode(err)
+			} else {
+				for _, tp := range gone {
+					delete(g.Offsets, tp)
+				}
+			}
+			ch <- resp
+		})
+	})
+}
+
+// subscribedTopics decodes the members' consumer-protocol subscriptions.
+func (g *Group) subscribedTopics() map[string]bool {
+	out := map[string]bool{}
+	if g.protocolType != "consumer" {
+		return out
+	}
+	for _, m := range g.members {
+		var meta kmsg.ConsumerMemberMetadata
+		if err := meta.ReadFrom(m.metadataFor(g.protocol)); err == nil {
+			for _, t := range meta.Topics {
+				out[t] = true
+			}
+		}
+	}
+	return out
+}
+
+// ErrorResponse answers a group request with code everywhere it can carry
+// one (per partition for commits and fetches, per member for v3+ leaves).
+func ErrorResponse(kreq kmsg.Request, code int16) kmsg.Response {
+	switch req := kreq.(type) {
+	case *kmsg.JoinGroupRequest:
+		r := req.ResponseKind().(*kmsg.JoinGroupResponse)
+		r.ErrorCode, r.MemberID = code, req.MemberID
+		return r
+	case *kmsg.SyncGroupRequest:
+		r := req.ResponseKind().(*kmsg.SyncGroupResponse)
+		r.ErrorCode = code
+		return r
+	case *kmsg.HeartbeatRequest:
+		r := req.ResponseKind().(*kmsg.HeartbeatResponse)
+		r.ErrorCode = code
+		return r
+	case *kmsg.LeaveGroupRequest:
+		r := req.ResponseKind().(*kmsg.LeaveGroupResponse)
+		r.ErrorCode = code
+		return r
+	case *kmsg.OffsetCommitRequest:
+		r := req.ResponseKind().(*kmsg.OffsetCommitResponse)
+		fillCommit(req, r, code)
+		return r
+	case *kmsg.OffsetFetchRequest:
+		r := req.ResponseKind().(*kmsg.OffsetFetchResponse)
+		r.ErrorCode = code
+		for _, rg := range req.Groups {
+			g := kmsg.NewOffsetFetchResponseGroup()
+			g.Group, g.ErrorCode = rg.Group, code
+			r.Groups = append(r.Groups, g)
+		}
+		if req.Version < 2 {
+			// v0-1 have no top-level error: report it per partition.
+			for _, t := range req.Topics {
+				rt := kmsg.NewOffsetFetchResponseTopic()
+				rt.Topic = t.Topic
+				for _, p := range t.Partitions {
+					rp := kmsg.NewOffsetFetchResponseTopicPartition()
+					rp.Partition, rp.Offset, rp.ErrorCode = p, -1, code
+					rt.Partitions = append(rt.Partitions, rp)
+				}
+				r.Topics = append(r.Topics, rt)
+			}
+		}
+		return r
+	case *kmsg.DescribeGroupsRequest:
+		r := req.ResponseKind().(*kmsg.DescribeGroupsResponse)
+		for _, id := range req.Groups {
+			g := kmsg.NewDescribeGroupsResponseGroup()
+			g.Group, g.ErrorCode = id, code
+			r.Groups = append(r.Groups, g)
+		}
+		return r
+	case *kmsg.ListGroupsRequest:
+		r := req.ResponseKind().(*kmsg.ListGroupsResponse)
+		r.ErrorCode = code
+		return r
+	case *kmsg.DeleteGroupsRequest:
+		r := req.ResponseKind().(*kmsg.DeleteGroupsResponse)
+		for _, id := range req.Groups {
+			g := kmsg.NewDeleteGroupsResponseGroup()
+			g.Group, g.ErrorCode = id, code
+			r.Groups = append(r.Groups, g)
+		}
+		return r
+	case *kmsg.OffsetDeleteRequest:
+		r := req.ResponseKind().(*kmsg.OffsetDeleteResponse)
+		r.ErrorCode = code
+		return r
+	}
+	return kreq.ResponseKind()
+}
