@@ -8,21 +8,17 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"strom/test/harness"
 )
 
-// startBroker starts an in-process fake Kafka broker on 127.0.0.1 and
-// returns its address. The same tests are meant to run against a Strom
-// broker once it can be started in-process.
+// startBroker starts an in-process Strom broker on 127.0.0.1 with its
+// data in a temporary directory and returns its address; the test's
+// cleanup stops it.
 func startBroker(t *testing.T) string {
 	t.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.Ports(0))
-	if err != nil {
-		t.Fatalf("starting kfake: %v", err)
-	}
-	t.Cleanup(c.Close)
-	return c.ListenAddrs()[0]
+	return harness.Start(t).Addr
 }
 
 type result struct {

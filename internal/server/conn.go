@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kbin"
@@ -21,12 +22,19 @@ import (
 // maxInFlight bounds the responses queued per connection; see doc.go.
 const maxInFlight = 16
 
+// maxQueuedBytes bounds the record data of the fetch responses queued per
+// connection: without it a client that pipelines large fetches and stops
+// reading pins maxInFlight full fetch responses. The reader reads no new
+// request while more than this is queued.
+const maxQueuedBytes = 32 << 20
+
 type slot struct {
 	start  time.Time
 	corr   int32
 	key    int16
 	flex   bool // response header v1 (tagged fields); never for ApiVersions
 	result api.Result
+	bytes  int64 // record data held by result.Resp, counted in conn.queued
 }
 
 type conn struct {
@@ -36,17 +44,21 @@ type conn struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	queue  chan slot
+
+	queued  atomic.Int64  // bytes of the slots in queue (maxQueuedBytes)
+	dequeue chan struct{} // signalled when the writer takes a counted slot
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
 	ctx, cancel := context.WithCancel(s.ctx)
 	return &conn{
-		s:      s,
-		nc:     nc,
-		ctx:    ctx,
-		cancel: cancel,
-		queue:  make(chan slot, maxInFlight),
-		info:   api.ConnInfo{RemoteAddr: nc.RemoteAddr().String(), Ctx: ctx},
+		s:       s,
+		nc:      nc,
+		ctx:     ctx,
+		cancel:  cancel,
+		queue:   make(chan slot, maxInFlight),
+		dequeue: make(chan struct{}, 1),
+		info:    api.ConnInfo{RemoteAddr: nc.RemoteAddr().String(), Ctx: ctx},
 	}
 }
 
@@ -74,6 +86,13 @@ func (c *conn) read() error {
 	br := bufio.NewReaderSize(c.nc, 64<<10)
 	var size [4]byte
 	for {
+		for c.queued.Load() > maxQueuedBytes {
+			select {
+			case <-c.dequeue:
+			case <-c.ctx.Done():
+				return c.ctx.Err()
+			}
+		}
 		if _, err := io.ReadFull(br, size[:]); err != nil {
 			return err
 		}
@@ -93,6 +112,8 @@ func (c *conn) read() error {
 		if err != nil {
 			return err
 		}
+		sl.bytes = recordBytes(sl.result.Resp)
+		c.queued.Add(sl.bytes)
 		select {
 		case c.queue <- sl:
 		case <-c.ctx.Done():
@@ -183,6 +204,13 @@ func (c *conn) write() {
 	var buf []byte
 	failed := false
 	for sl := range c.queue {
+		if sl.bytes > 0 {
+			c.queued.Add(-sl.bytes)
+			select {
+			case c.dequeue <- struct{}{}:
+			default:
+			}
+		}
 		if failed {
 			continue // drain so the reader never blocks
 		}
@@ -220,6 +248,21 @@ func (c *conn) write() {
 			buf = nil // don't pin a large fetch response's buffer
 		}
 	}
+}
+
+// recordBytes is the size of the record data an immediate response holds.
+func recordBytes(r kmsg.Response) int64 {
+	f, ok := r.(*kmsg.FetchResponse)
+	if !ok {
+		return 0
+	}
+	var n int64
+	for i := range f.Topics {
+		for j := range f.Topics[i].Partitions {
+			n += int64(len(f.Topics[i].Partitions[j].RecordBatches))
+		}
+	}
+	return n
 }
 
 func (c *conn) resolve(sl slot) (resp kmsg.Response) {

@@ -104,9 +104,14 @@ func startKgo(t *testing.T, addr, group, topic, name string, s *seen, opts ...kg
 				}
 			})
 			if n > 0 && !m.dead.Load() {
-				if err := cl.CommitUncommittedOffsets(ctx); err != nil && ctx.Err() == nil {
+				// Commit with its own context: stop() cancels ctx, and an
+				// interrupted commit would hand processed records to the
+				// next owner a second time.
+				cctx, ccancel := context.WithTimeout(context.Background(), 10*time.Second)
+				if err := cl.CommitUncommittedOffsets(cctx); err != nil {
 					t.Logf("%s: commit: %v", name, err)
 				}
+				ccancel()
 			}
 			cl.AllowRebalance()
 		}
