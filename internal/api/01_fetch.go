@@ -6,7 +6,8 @@ package api
 // * Returns whole stored batches starting with the batch that contains
 //   the fetch offset (a batch may start before it, as in Kafka), never past
 //   the high watermark.
-// * max_bytes bounds the response, except that the first non-empty
+// * max_bytes (capped at 55 MiB, Kafka's fetch.max.bytes) bounds the
+//   response, except that the first non-empty
 //   partition always gets at least one batch (KIP-74); per-partition
 //   max bytes bound each partition the same way.
 // * Long poll: with fewer than min_bytes available the response waits up
@@ -31,6 +32,9 @@ import (
 )
 
 func init() { register(1, 4, 13, handleFetch) }
+
+// fetchMaxBytes is Kafka's fetch.max.bytes default.
+const fetchMaxBytes = 55 << 20
 
 func handleFetch(env *Env, cc *ConnInfo, kreq kmsg.Request) Result {
 	req := kreq.(*kmsg.FetchRequest)
@@ -80,9 +84,11 @@ func fetchHasError(resp *kmsg.FetchResponse) bool {
 func buildFetch(env *Env, req *kmsg.FetchRequest) (*kmsg.FetchResponse, int) {
 	resp := req.ResponseKind().(*kmsg.FetchResponse)
 	img := env.Controller.Image()
+	// Kafka's broker caps every fetch at fetch.max.bytes (55 MiB) whatever
+	// the client asks for, which bounds what one response can pin.
 	maxBytes := int(req.MaxBytes)
-	if req.Version < 3 || maxBytes <= 0 {
-		maxBytes = 50 << 20
+	if maxBytes <= 0 || maxBytes > fetchMaxBytes {
+		maxBytes = fetchMaxBytes
 	}
 	total := 0
 	resp.Topics = make([]kmsg.FetchResponseTopic, 0, len(req.Topics))

@@ -13,8 +13,12 @@
 //
 // A frame larger than socket.request.max.bytes, a header or body that
 // fails to decode, or an unknown API key closes that connection alone with
-// a log line. An unsupported version gets UNSUPPORTED_VERSION (for
-// ApiVersions, the KIP-511 v0 reply listing what is supported).
+// a log line. A version outside the advertised range is answered, not
+// dropped: ApiVersions gets the KIP-511 v0 reply listing what is
+// supported; other keys get their response at the requested version with
+// UNSUPPORTED_VERSION as the top-level error code (version.go). Only a
+// version that cannot even be encoded, or a response without a top-level
+// error code, closes the connection.
 //
 // Ownership: Server owns the listeners and every connection; Close stops
 // accepting, closes all connections and waits for their goroutines.

@@ -182,3 +182,35 @@ func TestBadFramesCloseOnlyTheirConnection(t *testing.T) {
 		})
 	}
 }
+
+// A version Strom does not serve is answered with UNSUPPORTED_VERSION,
+// not a dropped connection.
+func TestUnsupportedVersionAnswered(t *testing.T) {
+	b := harness.Start(t)
+	c := dial(t, b.Addr)
+	req := kmsg.NewPtrFetchRequest()
+	req.Version = 14 // above the advertised Fetch range, within what kmsg encodes
+	c.send(req, 3)
+	corr, body, err := c.recv(true)
+	if err != nil {
+		t.Fatalf("connection dropped instead of an answer: %v", err)
+	}
+	if corr != 3 {
+		t.Fatalf("correlation id %d, want 3", corr)
+	}
+	resp := kmsg.NewPtrFetchResponse()
+	resp.Version = 14
+	if err := resp.ReadFrom(body); err != nil {
+		t.Fatal(err)
+	}
+	if resp.ErrorCode != kerr.UnsupportedVersion.Code {
+		t.Fatalf("error code %d, want UNSUPPORTED_VERSION", resp.ErrorCode)
+	}
+	// The connection still works.
+	av := kmsg.NewPtrApiVersionsRequest()
+	av.Version = 3
+	c.send(av, 4)
+	if corr, _, err := c.recv(false); err != nil || corr != 4 {
+		t.Fatalf("after the error: corr %d err %v", corr, err)
+	}
+}
