@@ -14,6 +14,13 @@ package api
 //   (flush.messages=1, the default) or written (relaxed flush).
 // * Idempotent duplicates are answered with the original offsets.
 // * timeout_ms bounds the wait for commit: REQUEST_TIMED_OUT after it.
+// * Transactional produce (transactional_id set): each partition must be
+//   in the producer's ongoing transaction (AddPartitionsToTxn), checked
+//   with the transaction coordinator as KIP-890 does; otherwise
+//   INVALID_TXN_STATE. A producer epoch the coordinator has moved past
+//   (fenced) is INVALID_PRODUCER_EPOCH, an unknown producer id
+//   INVALID_PRODUCER_ID_MAPPING. The records stay invisible to
+//   read_committed consumers until the transaction's marker.
 
 import (
 	"context"
@@ -22,6 +29,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"strom/internal/coordinator/txn"
+	"strom/internal/record"
 	"strom/internal/replica"
 )
 
@@ -38,6 +47,7 @@ func handleProduce(env *Env, cc *ConnInfo, kreq kmsg.Request) Result {
 		last int64
 	}
 	var waits []pending
+	verdicts := verifyTxn(env, cc, req)
 
 	resp.Topics = make([]kmsg.ProduceResponseTopic, len(req.Topics))
 	for ti := range req.Topics {
@@ -56,10 +66,11 @@ func handleProduce(env *Env, cc *ConnInfo, kreq kmsg.Request) Result {
 				sp.ErrorCode = kerr.UnsupportedVersion.Code
 				continue
 			}
-			if req.TransactionID != nil {
-				// Transactions arrive with the group/transaction coordinator.
-				sp.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
-				continue
+			if verdicts != nil {
+				if code := verdicts[ti][pi]; code != 0 {
+					sp.ErrorCode = code
+					continue
+				}
 			}
 			part, err := env.Replicas.Partition(rt.Topic, rp.Partition)
 			if err != nil {
@@ -108,4 +119,54 @@ func handleProduce(env *Env, cc *ConnInfo, kreq kmsg.Request) Result {
 		}
 		return resp
 	}}
+}
+
+// verifyTxn asks the transaction coordinator, in one round trip, whether
+// each partition of a transactional produce belongs to the producer's
+// ongoing transaction. It returns nil for a non-transactional request,
+// else a code per topic and partition (0: go ahead).
+func verifyTxn(env *Env, cc *ConnInfo, req *kmsg.ProduceRequest) [][]int16 {
+	if req.TransactionID == nil || req.Version < 3 {
+		return nil
+	}
+	out := make([][]int16, len(req.Topics))
+	fill := func(code int16) [][]int16 {
+		for ti := range req.Topics {
+			out[ti] = make([]int16, len(req.Topics[ti].Partitions))
+			for pi := range out[ti] {
+				out[ti][pi] = code
+			}
+		}
+		return out
+	}
+	if env.Txns == nil {
+		return fill(kerr.TransactionalIDAuthorizationFailed.Code)
+	}
+	if !env.Txns.IsReady() {
+		// Only right after a restart: the producer's InitProducerId
+		// needed the coordinator loaded, so this wait is short.
+		ctx, cancel := context.WithTimeout(cc.Ctx, coordinatorWait)
+		err := env.Txns.Ready(ctx, false)
+		cancel()
+		if err != nil {
+			return fill(kerr.NotEnoughReplicas.Code)
+		}
+	}
+	var tps []txn.TP
+	pid, epoch := int64(-1), int16(-1)
+	for _, rt := range req.Topics {
+		for _, rp := range rt.Partitions {
+			tps = append(tps, txn.TP{Topic: rt.Topic, Partition: rp.Partition})
+			if h, err := record.ParseHeader(rp.Records); err == nil && pid < 0 {
+				pid, epoch = h.ProducerID, h.ProducerEpoch
+			}
+		}
+	}
+	codes := env.Txns.Verify(*req.TransactionID, pid, epoch, tps)
+	i := 0
+	for ti := range req.Topics {
+		out[ti] = codes[i : i+len(req.Topics[ti].Partitions)]
+		i += len(req.Topics[ti].Partitions)
+	}
+	return out
 }

@@ -20,6 +20,11 @@ package api
 // * v13 addresses topics by ID; unknown IDs get UNKNOWN_TOPIC_ID.
 // * v0-3 (message formats v0/v1) are not offered: records are stored as
 //   v2 batches and never down-converted.
+// * read_committed (isolation_level 1) reads stop at the last stable
+//   offset (the first offset of the oldest open transaction, at most the
+//   high watermark), and the response lists the aborted transactions
+//   that overlap the returned batches, so the client drops their records.
+//   last_stable_offset is reported at both isolation levels.
 
 import (
 	"errors"
@@ -29,6 +34,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	plog "strom/internal/log"
+	"strom/internal/record"
+	"strom/internal/replica"
 )
 
 func init() { register(1, 4, 13, handleFetch) }
@@ -132,8 +139,9 @@ func buildFetch(env *Env, req *kmsg.FetchRequest) (*kmsg.FetchResponse, int) {
 				}
 			}
 			hwm := part.HighWatermark()
-			sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = hwm, hwm, part.LogStartOffset()
-			if req.IsolationLevel == 1 {
+			sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = hwm, part.LastStableOffset(), part.LogStartOffset()
+			committed := req.IsolationLevel == 1
+			if committed {
 				sp.AbortedTransactions = []kmsg.FetchResponseTopicPartitionAbortedTransaction{}
 			}
 			limit := int(rp.PartitionMaxBytes)
@@ -147,7 +155,11 @@ func buildFetch(env *Env, req *kmsg.FetchRequest) (*kmsg.FetchResponse, int) {
 			if limit <= 0 {
 				limit = 1
 			}
-			data, err := part.Read(rp.FetchOffset, int32(limit))
+			read := part.Read
+			if committed {
+				read = part.ReadCommitted
+			}
+			data, err := read(rp.FetchOffset, int32(limit))
 			switch {
 			case errors.Is(err, plog.ErrOffsetOutOfRange):
 				sp.ErrorCode = kerr.OffsetOutOfRange.Code
@@ -158,10 +170,30 @@ func buildFetch(env *Env, req *kmsg.FetchRequest) (*kmsg.FetchResponse, int) {
 			default:
 				sp.RecordBatches = data
 				total += len(data)
+				if committed && len(data) > 0 {
+					sp.AbortedTransactions = abortedIn(part, rp.FetchOffset, data)
+				}
 			}
 			st.Partitions = append(st.Partitions, sp)
 		}
 		resp.Topics = append(resp.Topics, st)
 	}
 	return resp, total
+}
+
+// abortedIn lists the aborted transactions overlapping the batches read
+// from fetchOffset (up to the end of the last one), in Kafka's form.
+func abortedIn(part *replica.Partition, fetchOffset int64, data []byte) []kmsg.FetchResponseTopicPartitionAbortedTransaction {
+	end := fetchOffset
+	_ = record.Each(data, func(h record.Header, _ []byte) error {
+		end = h.LastOffset() + 1
+		return nil
+	})
+	out := []kmsg.FetchResponseTopicPartitionAbortedTransaction{}
+	for _, a := range part.AbortedTxns(fetchOffset, end) {
+		at := kmsg.NewFetchResponseTopicPartitionAbortedTransaction()
+		at.ProducerID, at.FirstOffset = a.ProducerID, a.FirstOffset
+		out = append(out, at)
+	}
+	return out
 }

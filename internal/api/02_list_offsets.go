@@ -4,8 +4,8 @@ package api
 //
 // Behavior:
 // * -2 (earliest) is the log start offset; -1 (latest) is the high
-//   watermark (also for read_committed until transactions exist, where it
-//   becomes the last stable offset); -3 (max timestamp, KIP-734) is the
+//   watermark, or for read_committed (isolation_level 1, v2+) the last
+//   stable offset; -3 (max timestamp, KIP-734) is the
 //   record with the largest timestamp; -4 (earliest local, KIP-405) is
 //   the log start offset as nothing is tiered.
 // * A timestamp finds the first committed record whose timestamp is at
@@ -56,6 +56,8 @@ func handleListOffsets(env *Env, cc *ConnInfo, kreq kmsg.Request) Result {
 			switch ts := rp.Timestamp; {
 			case ts == -2 || ts == -4:
 				sp.Offset = part.LogStartOffset()
+			case ts == -1 && req.IsolationLevel == 1:
+				sp.Offset = part.LastStableOffset()
 			case ts == -1:
 				sp.Offset = part.HighWatermark()
 			case ts == -3:

@@ -8,8 +8,9 @@ package api
 //   loaded, creating it on first use as Kafka does, so clients do not
 //   spin on COORDINATOR_NOT_AVAILABLE; after 10 s it is
 //   COORDINATOR_NOT_AVAILABLE, which clients retry.
-// * Transaction keys (type 1) get COORDINATOR_NOT_AVAILABLE until
-//   transactions exist; any other type is INVALID_REQUEST.
+// * Transaction keys (type 1) are coordinated by this node too, waiting
+//   the same way for __transaction_state (created on first use); any
+//   other type is INVALID_REQUEST.
 // * Min version 0 is advertised because librdkafka 2.0.2 enables its
 //   group coordinator lookups (and LZ4) only if FindCoordinator v0 is in
 //   range.
@@ -30,6 +31,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"strom/internal/coordinator/group"
+	"strom/internal/coordinator/txn"
 )
 
 func init() { register(10, 0, 4, handleFindCoordinator) }
@@ -60,7 +62,16 @@ func handleFindCoordinator(env *Env, cc *ConnInfo, kreq kmsg.Request) Result {
 				code, msg = kerr.CoordinatorNotAvailable.Code, "group coordinator not ready: "+err.Error()
 			}
 		case 1:
-			code, msg = kerr.CoordinatorNotAvailable.Code, "transactions are not supported yet"
+			if env.Txns == nil {
+				code = kerr.CoordinatorNotAvailable.Code
+				break
+			}
+			ctx, cancel := context.WithTimeout(cc.Ctx, coordinatorWait)
+			err := env.Txns.Ready(ctx, true)
+			cancel()
+			if err != nil {
+				code, msg = kerr.CoordinatorNotAvailable.Code, "transaction coordinator not ready: "+err.Error()
+			}
 		default:
 			code, msg = kerr.InvalidRequest.Code, "unknown coordinator type"
 		}
@@ -137,4 +148,40 @@ func clientHost(remote string) string {
 		return "/" + h
 	}
 	return "/" + remote
+}
+
+// txnCall hands a transaction request to the transaction coordinator,
+// like groupCall: submitted on the read path (so one connection's
+// requests take effect in order), awaited in the deferred part. create
+// says whether a missing __transaction_state is created (InitProducerId)
+// or answered with absent (describe and list, which have nothing to say).
+func txnCall(env *Env, cc *ConnInfo, req kmsg.Request, absent func() kmsg.Response) Result {
+	t := env.Txns
+	if t == nil {
+		return Reply(txn.ErrorResponse(req, kerr.CoordinatorNotAvailable.Code))
+	}
+	await := func(ch <-chan kmsg.Response) kmsg.Response {
+		select {
+		case r := <-ch:
+			return r
+		case <-cc.Ctx.Done():
+			return txn.ErrorResponse(req, kerr.CoordinatorNotAvailable.Code)
+		}
+	}
+	if t.IsReady() {
+		ch := t.Do(req)
+		return Result{Later: func() kmsg.Response { return await(ch) }}
+	}
+	return Result{Later: func() kmsg.Response {
+		ctx, cancel := context.WithTimeout(cc.Ctx, coordinatorWait)
+		err := t.Ready(ctx, absent == nil)
+		cancel()
+		switch {
+		case errors.Is(err, txn.ErrNoStateTopic) && absent != nil:
+			return absent()
+		case err != nil:
+			return txn.ErrorResponse(req, kerr.CoordinatorLoadInProgress.Code)
+		}
+		return await(t.Do(req))
+	}}
 }

@@ -13,9 +13,17 @@ package api
 // * Ids are unique across restarts: they come from blocks reserved
 //   durably before use (internal/coordinator/producerid).
 // * An empty transactional id is INVALID_REQUEST, as in Kafka.
-// * Transactions are not implemented yet: a transactional id is answered
-//   COORDINATOR_NOT_AVAILABLE, which transactional clients retry while
-//   idempotent ones are unaffected.
+// * A transactional id goes to the transaction coordinator
+//   (internal/coordinator/txn): a new id gets a fresh producer id, a
+//   known one the same id with its epoch bumped, which fences the
+//   previous producer instance (PRODUCER_FENCED, or
+//   INVALID_PRODUCER_EPOCH below v4, on its next request). An open
+//   transaction of the previous instance is aborted first and the
+//   request answered CONCURRENT_TRANSACTIONS, which clients retry.
+// * transaction_timeout_ms above transaction.max.timeout.ms is
+//   INVALID_TRANSACTION_TIMEOUT.
+// * v3+: a producer id and epoch that are neither the current nor the
+//   previous ones are fenced (KIP-360).
 //
 // Version notes:
 // * v1: ThrottleMillis
@@ -45,10 +53,9 @@ func handleInitProducerID(env *Env, cc *ConnInfo, kreq kmsg.Request) Result {
 	if req.TransactionalID != nil {
 		if *req.TransactionalID == "" {
 			resp.ErrorCode = kerr.InvalidRequest.Code
-		} else {
-			resp.ErrorCode = kerr.CoordinatorNotAvailable.Code
+			return Reply(resp)
 		}
-		return Reply(resp)
+		return txnCall(env, cc, req, nil)
 	}
 	if env.ProducerIDs == nil {
 		resp.ErrorCode = kerr.CoordinatorNotAvailable.Code

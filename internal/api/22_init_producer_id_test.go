@@ -22,7 +22,7 @@ func TestInitProducerID(t *testing.T) {
 		{name: "idempotent v4", version: 4, pid: -1, epoch: -1},
 		{name: "existing producer gets a fresh id (v3+)", version: 3, pid: 0, epoch: 0},
 		{name: "empty transactional id", version: 2, txnID: kmsg.StringPtr(""), pid: -1, epoch: -1, wantErr: kerr.InvalidRequest.Code},
-		{name: "transactional not available yet", version: 4, txnID: kmsg.StringPtr("tx"), pid: -1, epoch: -1, wantErr: kerr.CoordinatorNotAvailable.Code},
+		{name: "transactional without a coordinator", version: 4, txnID: kmsg.StringPtr("tx"), pid: -1, epoch: -1, wantErr: kerr.CoordinatorNotAvailable.Code},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			req := kmsg.NewPtrInitProducerIDRequest()

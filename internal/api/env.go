@@ -8,6 +8,7 @@ import (
 	"strom/internal/config"
 	"strom/internal/controller"
 	"strom/internal/coordinator/group"
+	"strom/internal/coordinator/txn"
 	"strom/internal/metadata"
 	"strom/internal/replica"
 )
@@ -35,6 +36,8 @@ type Env struct {
 	ProducerIDs ProducerIDs
 	// Groups is the group coordinator (consumer groups, committed offsets).
 	Groups *group.Coordinator
+	// Txns is the transaction coordinator (transactional ids, EndTxn).
+	Txns   *txn.Coordinator
 	Logger *slog.Logger
 	Now    func() time.Time
 	// AdminTimeout bounds how long an admin request may wait for the

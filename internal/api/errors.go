@@ -42,6 +42,7 @@ var errTable = []struct {
 	{replica.ErrClosed, kerr.NotLeaderForPartition},
 	{plog.ErrClosed, kerr.NotLeaderForPartition},
 	{replica.ErrMessageTooLarge, kerr.MessageTooLarge},
+	{replica.ErrInvalidRecord, kerr.InvalidRecord},
 
 	{plog.ErrOffsetOutOfRange, kerr.OffsetOutOfRange},
 	{plog.ErrOutOfOrderSequence, kerr.OutOfOrderSequenceNumber},

@@ -45,8 +45,13 @@ func (l *Log) Append(batch []byte, now time.Time, opts AppendOptions) (AppendRes
 		return AppendResult{}, err
 	}
 
-	idempotent := h.ProducerID >= 0 && !h.IsControl()
-	if idempotent {
+	typ := int16(-1)
+	if h.IsControl() && h.IsTransactional() {
+		if typ, err = markerType(batch); err != nil {
+			return AppendResult{}, err
+		}
+	}
+	if h.ProducerID >= 0 {
 		dup, err := l.producers.check(h)
 		if err != nil {
 			return AppendResult{}, err
@@ -103,6 +108,9 @@ func (l *Log) Append(batch []byte, now time.Time, opts AppendOptions) (AppendRes
 	if newEpochs != nil {
 		l.epochs = newEpochs
 	}
+	// With leo, under the same lock: a reader never sees the records of a
+	// transaction without the transaction being open (or closed).
+	l.txns.apply(h, typ)
 	l.mu.Unlock()
 
 	if h.ProducerID >= 0 {

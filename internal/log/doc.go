@@ -23,7 +23,11 @@
 //
 // Concurrency: a Log is safe for concurrent use. Lock order:
 //
-//	appendMu → syncMu → segment.loadMu → mu
+//	clean.mu → appendMu → syncMu → segment.loadMu → mu
+//
+// clean.mu serialises compaction rounds (compact.go); a round holds
+// appendMu only to snapshot the segment list and to swap a cleaned
+// segment in, so appends continue while it reads and rewrites.
 //
 // appendMu serialises all mutations (one appender at a time). mu guards
 // the segment list and offsets and is never held during I/O: readers copy

@@ -44,6 +44,10 @@ type Log struct {
 	epochs []epochEntry
 	closed bool
 	failed error // first write/sync error; the log takes no more writes
+
+	clean cleanState // compaction (compact.go)
+
+	txns txnIndex // open and aborted transactions (txn.go)
 }
 
 // Open opens (creating if needed) the log in dir and recovers it: the
@@ -68,6 +72,11 @@ func Open(fsys vfs.FS, dir string, cfg Config, logger *slog.Logger) (*Log, error
 func (l *Log) open() error {
 	began := time.Now()
 	if err := l.fs.MkdirAll(l.dir, 0o755); err != nil {
+		return err
+	}
+	// Finish or discard a compaction swap a crash interrupted, before the
+	// segments are listed.
+	if err := l.recoverSwaps(); err != nil {
 		return err
 	}
 	ents, err := l.fs.ReadDir(l.dir)
@@ -132,6 +141,9 @@ func (l *Log) open() error {
 		}
 	}
 	if err := l.loadProducers(); err != nil {
+		return err
+	}
+	if err := l.loadCleanerOffset(); err != nil {
 		return err
 	}
 	l.logger.Debug("log opened", "segments", len(l.segs), "start", l.start, "end", l.leo, "took", time.Since(began))
@@ -205,13 +217,18 @@ func (l *Log) snapshotOffsets() ([]int64, error) {
 
 // loadProducers rebuilds producer state: the newest valid snapshot at or
 // below the log end, then the batch headers after it. Snapshots beyond
-// the end (from truncated data) are deleted.
+// the end (from truncated data) are deleted. Transaction state (open
+// transactions, the aborted list) is rebuilt the same way: the snapshot
+// and the aborted checkpoint describe the log up to the snapshot offset,
+// and the batches after it are replayed; markers need their control
+// record read to tell COMMIT from ABORT.
 func (l *Log) loadProducers() error {
 	offs, err := l.snapshotOffsets()
 	if err != nil {
 		return err
 	}
 	p, from := newProducers(), l.segs[0].base
+	ongoing := map[int64]int64{}
 	for i := len(offs) - 1; i >= 0; i-- {
 		name := fileName(l.dir, offs[i], snapshotSuffix)
 		if offs[i] > l.leo {
@@ -222,12 +239,17 @@ func (l *Log) loadProducers() error {
 		if err != nil {
 			return err
 		}
-		if sp, err := decodeProducers(b); err == nil {
-			p, from = sp, offs[i]
+		if sp, og, err := decodeProducers(b); err == nil {
+			p, ongoing, from = sp, og, offs[i]
 			break
 		}
 		l.logger.Warn("ignoring damaged producer snapshot", "file", name)
 	}
+	aborted, err := readAbortedTxns(l, from)
+	if err != nil {
+		return err
+	}
+	txns := txnIndex{ongoing: ongoing, aborted: aborted}
 	for _, s := range l.segs {
 		next := l.leo
 		if i := l.segIndex(s.base); i+1 < len(l.segs) {
@@ -236,10 +258,22 @@ func (l *Log) loadProducers() error {
 		if next <= from || s.size == 0 {
 			continue
 		}
-		_, invalid, err := scanBatches(s.f, 0, s.size, false, func(h record.Header, _ int64, _ []byte) error {
-			if h.BaseOffset >= from {
-				p.update(h, h.MaxTimestamp)
+		_, invalid, err := scanBatches(s.f, 0, s.size, false, func(h record.Header, pos int64, _ []byte) error {
+			if h.BaseOffset < from {
+				return nil
 			}
+			p.update(h, h.MaxTimestamp)
+			typ := int16(-1)
+			if h.IsControl() && h.IsTransactional() {
+				b := make([]byte, h.Size())
+				if _, err := s.f.ReadAt(b, pos); err != nil {
+					return err
+				}
+				if typ, err = markerType(b); err != nil {
+					return err
+				}
+			}
+			txns.apply(h, typ)
 			return nil
 		})
 		if err != nil {
@@ -250,6 +284,9 @@ func (l *Log) loadProducers() error {
 		}
 	}
 	l.producers = p
+	l.mu.Lock()
+	l.txns = txns
+	l.mu.Unlock()
 	return nil
 }
 
@@ -388,7 +425,12 @@ func (l *Log) writeSnapshot() error {
 	l.mu.RLock()
 	leo := l.leo
 	l.mu.RUnlock()
-	if err := writeAtomic(l.fs, l.dir, fileName(l.dir, leo, snapshotSuffix), l.producers.encode()); err != nil {
+	// The aborted list first: a crash between the two leaves a snapshot
+	// older than the list, and replaying from it re-adds nothing twice.
+	if err := l.writeAbortedTxns(); err != nil {
+		return err
+	}
+	if err := writeAtomic(l.fs, l.dir, fileName(l.dir, leo, snapshotSuffix), l.producers.encode(l.OpenTransactions())); err != nil {
 		return err
 	}
 	offs, err := l.snapshotOffsets()

@@ -51,6 +51,15 @@ func nextSeq(s int32) int32 {
 // the cached batch when the batch is a duplicate.
 func (p *producers) check(h record.Header) (*batchMeta, error) {
 	e := p.m[h.ProducerID]
+	if h.IsControl() || h.BaseSequence < 0 {
+		// Markers and coordinator-written batches (transactional offset
+		// commits) carry no sequence: only a stale epoch is refused, which
+		// is what fences a producer whose transactional id moved on.
+		if e != nil && h.ProducerEpoch < e.epoch {
+			return nil, fmt.Errorf("%w: producer %d epoch %d, current %d", ErrInvalidProducerEpoch, h.ProducerID, h.ProducerEpoch, e.epoch)
+		}
+		return nil, nil
+	}
 	firstSeq, lastSeq := h.BaseSequence, h.LastSequence()
 	if e == nil {
 		if firstSeq != 0 {
@@ -87,12 +96,23 @@ func (p *producers) check(h record.Header) (*batchMeta, error) {
 
 // update records an appended batch (h carries its assigned offsets).
 func (p *producers) update(h record.Header, nowMs int64) {
-	if h.ProducerID < 0 || h.IsControl() {
-		if h.ProducerID >= 0 {
-			if e := p.m[h.ProducerID]; e != nil {
-				e.lastTs = nowMs
-			}
+	if h.ProducerID < 0 {
+		return
+	}
+	if h.IsControl() || h.BaseSequence < 0 {
+		// A marker with a newer epoch (the coordinator aborting a timed
+		// out transaction, or fencing on InitProducerId) moves the epoch
+		// on, so that the old producer's next write here is refused.
+		e := p.m[h.ProducerID]
+		if e == nil {
+			e = &producerEntry{epoch: h.ProducerEpoch}
+			p.m[h.ProducerID] = e
+			delete(p.evicted, h.ProducerID)
 		}
+		if h.ProducerEpoch > e.epoch {
+			e.epoch, e.batches = h.ProducerEpoch, e.batches[:0]
+		}
+		e.lastTs = nowMs
 		return
 	}
 	e := p.m[h.ProducerID]
@@ -115,10 +135,11 @@ func (p *producers) update(h record.Header, nowMs int64) {
 	e.lastTs = nowMs
 }
 
-// expire drops producers idle since before cutoff.
-func (p *producers) expire(cutoffMs int64) {
+// expire drops producers idle since before cutoff, except those with an
+// open transaction (keep reports them), whose state the marker still needs.
+func (p *producers) expire(cutoffMs int64, keep func(id int64) bool) {
 	for id, e := range p.m {
-		if e.lastTs < cutoffMs {
+		if e.lastTs < cutoffMs && !keep(id) {
 			delete(p.m, id)
 			if len(p.evicted) < 100000 {
 				p.evicted[id] = struct{}{}
@@ -134,11 +155,16 @@ func (p *producers) expire(cutoffMs int64) {
 //	count    int32
 //	count × { producerID int64, epoch int16, lastTs int64, n int8,
 //	          n × { firstSeq int32, lastSeq int32, firstOff int64, lastOff int64 } }
-const snapshotVersion = 1
+//	version 2 adds the open transactions:
+//	ntxn     int32
+//	ntxn × { producerID int64, firstOffset int64 }
+//
+// Version 1 snapshots (written before transactions existed) still load.
+const snapshotVersion = 2
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-func (p *producers) encode() []byte {
+func (p *producers) encode(ongoing map[int64]int64) []byte {
 	ids := make([]int64, 0, len(p.m))
 	for id := range p.m {
 		ids = append(ids, id)
@@ -161,29 +187,43 @@ func (p *producers) encode() []byte {
 			b = be.AppendUint64(b, uint64(m.lastOff))
 		}
 	}
+	tids := make([]int64, 0, len(ongoing))
+	for id := range ongoing {
+		tids = append(tids, id)
+	}
+	sort.Slice(tids, func(i, j int) bool { return tids[i] < tids[j] })
+	b = be.AppendUint32(b, uint32(len(tids)))
+	for _, id := range tids {
+		b = be.AppendUint64(b, uint64(id))
+		b = be.AppendUint64(b, uint64(ongoing[id]))
+	}
 	be.PutUint32(b[2:], crc32.Checksum(b[6:], castagnoli))
 	return b
 }
 
-func decodeProducers(b []byte) (*producers, error) {
+func decodeProducers(b []byte) (*producers, map[int64]int64, error) {
 	be := binary.BigEndian
 	bad := fmt.Errorf("%w: producer snapshot", ErrCorrupt)
-	if len(b) < 10 || be.Uint16(b) != snapshotVersion || be.Uint32(b[2:]) != crc32.Checksum(b[6:], castagnoli) {
-		return nil, bad
+	if len(b) < 10 || be.Uint32(b[2:]) != crc32.Checksum(b[6:], castagnoli) {
+		return nil, nil, bad
+	}
+	version := be.Uint16(b)
+	if version != 1 && version != snapshotVersion {
+		return nil, nil, bad
 	}
 	n := int(be.Uint32(b[6:]))
 	b = b[10:]
 	p := newProducers()
 	for i := 0; i < n; i++ {
 		if len(b) < 19 {
-			return nil, bad
+			return nil, nil, bad
 		}
 		id := int64(be.Uint64(b))
 		e := &producerEntry{epoch: int16(be.Uint16(b[8:])), lastTs: int64(be.Uint64(b[10:]))}
 		nb := int(b[18])
 		b = b[19:]
 		if nb > maxCachedBatches || len(b) < nb*24 {
-			return nil, bad
+			return nil, nil, bad
 		}
 		for j := 0; j < nb; j++ {
 			e.batches = append(e.batches, batchMeta{
@@ -194,5 +234,20 @@ func decodeProducers(b []byte) (*producers, error) {
 		}
 		p.m[id] = e
 	}
-	return p, nil
+	ongoing := map[int64]int64{}
+	if version >= 2 {
+		if len(b) < 4 {
+			return nil, nil, bad
+		}
+		nt := int(be.Uint32(b))
+		b = b[4:]
+		if len(b) != nt*16 {
+			return nil, nil, bad
+		}
+		for i := 0; i < nt; i++ {
+			ongoing[int64(be.Uint64(b))] = int64(be.Uint64(b[8:]))
+			b = b[16:]
+		}
+	}
+	return p, ongoing, nil
 }

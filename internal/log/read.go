@@ -113,28 +113,26 @@ func (l *Log) Read(offset int64, maxBytes int32, upTo int64) ([]byte, error) {
 		l.mu.RUnlock()
 		return []byte{}, nil
 	}
-	i := l.segIndex(offset)
-	v := l.viewLocked(i)
-	nsegs := len(l.segs)
+	v := l.viewLocked(l.segIndex(offset))
 	l.mu.RUnlock()
 
 	for {
 		out, found, err := l.readSegment(v, offset, maxBytes, upTo)
+		next := v.next
 		v.s.release()
 		if err != nil || found {
 			return out, err
 		}
-		// No batch at or after offset in this segment (a gap): try the next.
-		i++
-		if i >= nsegs {
-			return []byte{}, nil
-		}
+		// No batch at or after offset in this segment (a gap, which
+		// compaction leaves): go on with the segment holding the next
+		// segment's base. Looked up by offset, not list position, since
+		// compaction and retention change the list concurrently.
 		l.mu.RLock()
-		if i >= len(l.segs) {
+		if next >= l.leo || next >= upTo || l.closed {
 			l.mu.RUnlock()
 			return []byte{}, nil
 		}
-		v = l.viewLocked(i)
+		v = l.viewLocked(l.segIndex(next))
 		l.mu.RUnlock()
 	}
 }

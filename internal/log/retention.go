@@ -100,7 +100,8 @@ func (l *Log) ApplyRetention(now time.Time) (int, error) {
 		l.mu.RUnlock()
 	}
 	if l.cfg.ProducerIDExpirationMs > 0 {
-		l.producers.expire(nowMs - l.cfg.ProducerIDExpirationMs)
+		open := l.OpenTransactions()
+		l.producers.expire(nowMs-l.cfg.ProducerIDExpirationMs, func(id int64) bool { _, ok := open[id]; return ok })
 	}
 	if n == 0 {
 		return 0, nil
@@ -295,6 +296,9 @@ func (l *Log) truncateFully(offset int64) error {
 func (l *Log) afterTruncate(epochs []epochEntry) error {
 	if err := writeEpochs(l.fs, l.dir, epochs); err != nil {
 		return l.fail("write leader epoch checkpoint", err)
+	}
+	if err := l.clampCleanerOffset(); err != nil {
+		return l.fail("write cleaner checkpoint", err)
 	}
 	if err := l.loadProducers(); err != nil {
 		return l.fail("reload producer state", err)

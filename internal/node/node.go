@@ -20,6 +20,7 @@ import (
 	"strom/internal/controller"
 	"strom/internal/coordinator/group"
 	"strom/internal/coordinator/producerid"
+	"strom/internal/coordinator/txn"
 	"strom/internal/replica"
 	"strom/internal/server"
 	"strom/internal/vfs"
@@ -33,6 +34,8 @@ type Node struct {
 	ctrl     *controller.Controller
 	replicas *replica.Manager
 	groups   *group.Coordinator
+	txns     *txn.Coordinator
+	txnClock txn.Clock // nil: wall clock
 	srv      *server.Server
 	admin    *http.Server
 	addrs    []net.Addr
@@ -46,6 +49,10 @@ type Option func(*Node)
 // WithFS makes the node do all log and metadata I/O through fs; fault
 // injection tests pass a vfs.NewFaulty wrapper.
 func WithFS(fs vfs.FS) Option { return func(n *Node) { n.fs = fs } }
+
+// WithTxnClock gives the transaction coordinator a clock the test moves,
+// so that transaction timeouts fire when the test says.
+func WithTxnClock(c txn.Clock) Option { return func(n *Node) { n.txnClock = c } }
 
 // Start brings a broker up. On error everything already started is
 // stopped again.
@@ -117,6 +124,9 @@ func (n *Node) start(ctx context.Context) (err error) {
 	}
 
 	n.groups = group.Start(group.Config{Broker: cfg, Topics: n.ctrl, Replicas: n.replicas, Logger: logger.With("component", "group")})
+	// After the group coordinator, which it tells when transactional
+	// offsets are settled; stopped before it.
+	n.txns = txn.Start(txn.Config{Broker: cfg, Topics: n.ctrl, Replicas: n.replicas, ProducerIDs: pids, Offsets: n.groups, Clock: n.txnClock, Logger: logger.With("component", "txn")})
 
 	env := &api.Env{
 		NodeID:       cfg.NodeID,
@@ -125,6 +135,7 @@ func (n *Node) start(ctx context.Context) (err error) {
 		Replicas:     n.replicas,
 		ProducerIDs:  pids,
 		Groups:       n.groups,
+		Txns:         n.txns,
 		Logger:       logger.With("component", "api"),
 		Now:          time.Now,
 		AdminTimeout: 30 * time.Second,
@@ -219,6 +230,9 @@ func (n *Node) Close() error {
 	}
 	if n.srv != nil {
 		errs = append(errs, n.srv.Close())
+	}
+	if n.txns != nil {
+		n.txns.Close()
 	}
 	if n.groups != nil {
 		n.groups.Close()

@@ -1,6 +1,7 @@
 package replica
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -70,9 +71,10 @@ func NewManager(cfg Config) (*Manager, error) {
 		flushWake: make(chan struct{}, 1),
 		closed:    make(chan struct{}),
 	}
-	m.wg.Add(2)
+	m.wg.Add(3)
 	go m.flusher()
 	go m.retention()
+	go m.cleaner()
 	return m, nil
 }
 
@@ -397,13 +399,24 @@ func (m *Manager) removeOrphans(img *metadata.Image) {
 func (m *Manager) Close() error {
 	m.closeOnce.Do(func() { close(m.closed) })
 	m.wg.Wait()
-	var first error
-	for _, p := range m.All() {
-		if err := p.log.Close(); err != nil && first == nil {
-			first = err
-		}
+	// Closing a log syncs it and writes its producer snapshot: a few
+	// milliseconds of fsync each, so close many at once or a broker with
+	// thousands of partitions takes minutes to stop.
+	parts := m.All()
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 32)
+	for i, p := range parts {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			errs[i] = p.log.Close()
+			<-sem
+		}()
 	}
-	return first
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 func contains(s []int32, v int32) bool {

@@ -95,6 +95,11 @@ func (p *Partition) Append(batches []byte, now time.Time) (AppendResult, error) 
 		if int64(len(raw[i])) > int64(cfg.MaxMessageBytes) {
 			return AppendResult{}, fmt.Errorf("%w: batch of %d bytes exceeds max.message.bytes %d", ErrMessageTooLarge, len(raw[i]), cfg.MaxMessageBytes)
 		}
+		if cfg.Compact {
+			if err := p.checkKeys(raw[i], hdrs[i]); err != nil {
+				return AppendResult{}, err
+			}
+		}
 	}
 	res := AppendResult{FirstOffset: -1, LogAppendTime: -1}
 	p.appendMu.Lock()
@@ -243,4 +248,52 @@ func (p *Partition) MaxTimestamp() (offset, timestamp int64) {
 // largest epoch at or below epoch, and that epoch.
 func (p *Partition) EndOffsetForEpoch(epoch int32) (int64, int32) {
 	return p.log.EndOffsetForEpoch(epoch)
+}
+
+// LastStableOffset is where read_committed consumers stop: the high
+// watermark, or the first offset of the oldest open transaction if that
+// is lower (KIP-98).
+func (p *Partition) LastStableOffset() int64 {
+	hwm := p.HighWatermark()
+	if first, ok := p.log.FirstUnstableOffset(); ok && first < hwm {
+		return first
+	}
+	return hwm
+}
+
+// ReadCommitted is Read for read_committed consumers: bounded by the last
+// stable offset instead of the high watermark.
+func (p *Partition) ReadCommitted(offset int64, maxBytes int32) ([]byte, error) {
+	return p.log.Read(offset, maxBytes, p.LastStableOffset())
+}
+
+// AbortedTxns lists the aborted transactions that may cover [from, to).
+func (p *Partition) AbortedTxns(from, to int64) []plog.AbortedTxn {
+	return p.log.AbortedTxns(from, to)
+}
+
+// Producers lists the producer state of this partition (DescribeProducers).
+func (p *Partition) Producers() []plog.ProducerState { return p.log.Producers() }
+
+// AppendControl appends an end-transaction marker (COMMIT or ABORT) for
+// producerID/epoch; the transaction coordinator is its only caller. Like
+// Append it returns once the marker is in the log; WaitCommitted waits
+// for it to be durable. A marker with an epoch older than the producer's
+// is refused (the producer was fenced after this transaction began).
+func (p *Partition) AppendControl(producerID int64, epoch int16, commit bool, now time.Time) (int64, error) {
+	if err := p.Err(); err != nil {
+		return -1, err
+	}
+	batch := plog.MarkerBatch(producerID, epoch, commit, 0, now)
+	p.appendMu.Lock()
+	defer p.appendMu.Unlock()
+	r, err := p.log.Append(batch, now, plog.AppendOptions{LeaderEpoch: p.LeaderEpoch()})
+	if err != nil {
+		if errors.Is(err, plog.ErrStorage) {
+			p.fail(err)
+		}
+		return -1, err
+	}
+	p.afterAppendLocked(1, p.Config())
+	return r.LastOffset, nil
 }

@@ -84,6 +84,7 @@ type Coordinator struct {
 
 	// Owned by the driver goroutine.
 	groups  map[string]*Group
+	pending pendingTxn // transactional offsets awaiting their marker (txn.go)
 	waiters map[Token]chan kmsg.Response
 	nextTok Token
 	nparts  int32
@@ -112,6 +113,7 @@ func Start(cfg Config) *Coordinator {
 		done:    make(chan struct{}),
 		ready:   make(chan struct{}),
 		groups:  map[string]*Group{},
+		pending: pendingTxn{},
 		waiters: map[Token]chan kmsg.Response{},
 	}
 	c.ctx, c.cncl = context.WithCancel(context.Background())
@@ -383,13 +385,18 @@ func (c *Coordinator) apply(g *Group, fx Effects) {
 // calls done once they are durable (or failed). done always runs on
 // another goroutine, so it may post back to the driver.
 func (c *Coordinator) write(groupID string, recs []kv, done func(error)) {
+	c.writeBatch(groupID, buildBatch(recs, c.clock.Now()), done)
+}
+
+// writeBatch appends an encoded batch to the group's partition; see write.
+func (c *Coordinator) writeBatch(groupID string, batch []byte, done func(error)) {
 	now := c.clock.Now()
 	p, err := c.cfg.Replicas.Partition(OffsetsTopic, PartitionFor(groupID, c.nparts))
 	if err != nil {
 		go done(err)
 		return
 	}
-	res, err := p.Append(buildBatch(recs, now), now)
+	res, err := p.Append(batch, now)
 	if err != nil {
 		c.log.Warn("writing group state failed", "group", groupID, "err", err)
 		go done(err)
@@ -421,13 +428,23 @@ func (c *Coordinator) load(n int32) error {
 		if err != nil {
 			return err
 		}
-		k, err := loadPartition(p, func(key, value []byte) {
+		k, err := loadPartition(p, func(key, value []byte, pid int64, txn bool) {
 			e, err := decodeEntry(key, value)
 			if err != nil {
 				c.log.Warn("skipping unreadable __consumer_offsets record", "partition", i, "err", err)
 				return
 			}
+			if txn {
+				// Staged until its marker (later in this partition, or
+				// from the transaction coordinator) settles it.
+				if !e.isMeta && e.offset != nil {
+					c.pending.stage(pid, e.group, e.tp, *e.offset)
+				}
+				return
+			}
 			c.applyEntry(now, e)
+		}, func(pid int64, commit bool) {
+			c.settle(now, pid, i, commit)
 		})
 		if err != nil {
 			return fmt.Errorf("loading %s-%d: %w", OffsetsTopic, i, err)

@@ -34,7 +34,9 @@
 // the driver; the driver itself never blocks on I/O other than the
 // in-memory append.
 //
-// Not done yet: offset expiry (offsets.retention.minutes), transactional
-// offsets (TxnOffsetCommit, so RequireStable never waits), the KIP-848
+// Transactional offsets (TxnOffsetCommit) are staged until the
+// transaction coordinator reports the marker durable; see txn.go.
+//
+// Not done yet: offset expiry (offsets.retention.minutes), the KIP-848
 // consumer protocol.
 package group

@@ -542,14 +542,25 @@ func (g *Group) replaceStatic(now time.Time, old *Member, req *kmsg.JoinGroupReq
 		rebalance = session
 	}
 	m.deadline = now.Add(session)
-	if g.state == Stable && sameProtocols(old.Protocols, protocols) && (!wasLeader || req.Version >= 9) {
-		resp := req.ResponseKind().(*kmsg.JoinGroupResponse)
-		g.fillJoin(&m, resp)
-		// KIP-814: a static leader that comes back keeps the current
-		// assignment and is told so.
-		resp.SkipAssignment = wasLeader
-		fx.reply(tok, resp)
-		return fx
+	// As in Kafka, the returning member's protocols replace the old
+	// ones and only a change of the group's selected protocol forces a
+	// rebalance: the metadata bytes differ on every restart of a client
+	// that reports the partitions it owns (KIP-429 consumer protocol v1+),
+	// so comparing them would make every static restart a rebalance.
+	if g.state == Stable && (!wasLeader || req.Version >= 9) {
+		m.Protocols = protocols
+		if g.selectProtocol() == g.protocol {
+			resp := req.ResponseKind().(*kmsg.JoinGroupResponse)
+			g.fillJoin(&m, resp)
+			// KIP-814: a static leader that comes back keeps the current
+			// assignment and is told so.
+			resp.SkipAssignment = wasLeader
+			// The new member id is stored before the answer, so that a
+			// reloaded group does not fence the new incarnation.
+			fx.Store = true
+			fx.AfterStore = append(fx.AfterStore, Reply{tok, resp})
+			return fx
+		}
 	}
 	g.updateMember(now, &m, req, protocols, session, rebalance, tok, &fx)
 	return fx

@@ -173,8 +173,10 @@ func TestStaticMemberRejoinsWithoutRebalance(t *testing.T) {
 		t.Fatalf("state %s", g.State())
 	}
 	gen := g.Generation()
-	// i2 restarts (new process, no member id): same place, no rebalance.
-	r := only(t, join("", "i2", 5), 5).(*kmsg.JoinGroupResponse)
+	// i2 restarts (new process, no member id): same place, no rebalance;
+	// the answer waits for the new member id to be stored.
+	fx = join("", "i2", 5)
+	r := storedReply(t, fx, 5).(*kmsg.JoinGroupResponse)
 	if r.ErrorCode != 0 || g.State() != Stable || g.Generation() != gen || r.MemberID == r2.MemberID {
 		t.Fatalf("static rejoin: %+v state %s gen %d", r, g.State(), g.Generation())
 	}
@@ -238,5 +240,56 @@ func TestRecordsRoundTrip(t *testing.T) {
 	e, err = decodeEntry(groupKey("g"), nil)
 	if err != nil || e.meta != nil {
 		t.Fatalf("tombstone %+v %v", e, err)
+	}
+}
+
+// storedReply is the reply for tok that waits for the group's metadata
+// to be stored.
+func storedReply(t *testing.T, fx Effects, tok Token) kmsg.Response {
+	t.Helper()
+	if !fx.Store {
+		t.Fatalf("effects do not store the group: %+v", fx)
+	}
+	for _, r := range fx.AfterStore {
+		if r.Token == tok {
+			return r.Resp
+		}
+	}
+	t.Fatalf("no stored reply for token %d in %+v", tok, fx)
+	return nil
+}
+
+// A restarted static member reports different protocol metadata (a
+// KIP-429 client lists the partitions it owns, none after a restart). As
+// in Kafka, only a change of the selected protocol rebalances; a
+// returning leader at v9 is told to skip the assignment (KIP-814).
+func TestStaticRejoinWithNewMetadataKeepsGeneration(t *testing.T) {
+	g := NewGroup("g", testRules(), t0)
+	join := func(version int16, id, inst string, meta byte, tok Token) Effects {
+		r := joinReq(version, id)
+		r.InstanceID = &inst
+		r.Protocols[0].Metadata = []byte{meta}
+		return g.Join(t0, r, "c", "/h", tok)
+	}
+	l := only(t, join(9, "", "i1", 1, 1), 1).(*kmsg.JoinGroupResponse)
+	sr := kmsg.NewPtrSyncGroupRequest()
+	sr.Group, sr.MemberID, sr.Generation = "g", l.MemberID, l.Generation
+	g.Sync(t0, sr, 2)
+	if g.State() != Stable {
+		t.Fatalf("state %s", g.State())
+	}
+	gen := g.Generation()
+	r := storedReply(t, join(9, "", "i1", 2, 3), 3).(*kmsg.JoinGroupResponse)
+	if r.ErrorCode != 0 || !r.SkipAssignment || r.LeaderID != r.MemberID || g.State() != Stable || g.Generation() != gen {
+		t.Fatalf("static leader rejoin with new metadata: %+v state %s gen %d (was %d)", r, g.State(), g.Generation(), gen)
+	}
+	// Preferring another protocol changes the selected one: a rebalance.
+	rq := joinReq(9, "")
+	i1 := "i1"
+	rq.InstanceID = &i1
+	rq.Protocols = append([]kmsg.JoinGroupRequestProtocol{{Name: "roundrobin"}}, rq.Protocols...)
+	g.Join(t0, rq, "c", "/h", 4)
+	if g.State() == Stable {
+		t.Fatalf("a static member changing the selected protocol must rebalance")
 	}
 }

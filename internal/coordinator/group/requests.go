@@ -68,6 +68,8 @@ func (c *Coordinator) handle(client Client, kreq kmsg.Request, tok Token) {
 
 	case *kmsg.OffsetCommitRequest:
 		c.commit(now, req, tok)
+	case *kmsg.TxnOffsetCommitRequest:
+		c.txnCommit(now, req, tok)
 	case *kmsg.OffsetFetchRequest:
 		c.deliver(tok, c.offsetFetch(req))
 	case *kmsg.DescribeGroupsRequest:
@@ -191,6 +193,7 @@ type fetched struct {
 	topic     string
 	partition int32
 	o         Offset
+	unstable  bool // a transaction has offsets staged for it
 }
 
 func (c *Coordinator) fetchOffsets(group string, topics map[string][]int32, all bool) []fetched {
@@ -201,7 +204,7 @@ func (c *Coordinator) fetchOffsets(group string, topics map[string][]int32, all 
 			return nil
 		}
 		for tp, o := range g.Offsets {
-			out = append(out, fetched{tp.Topic, tp.Partition, o})
+			out = append(out, fetched{tp.Topic, tp.Partition, o, c.pending.unstable(group, tp)})
 		}
 		sort.Slice(out, func(i, j int) bool {
 			if out[i].topic != out[j].topic {
@@ -219,7 +222,7 @@ func (c *Coordinator) fetchOffsets(group string, topics map[string][]int32, all 
 					o = got
 				}
 			}
-			out = append(out, fetched{t, p, o})
+			out = append(out, fetched{t, p, o, c.pending.unstable(group, TopicPartition{t, p})})
 		}
 	}
 	return out
@@ -227,8 +230,15 @@ func (c *Coordinator) fetchOffsets(group string, topics map[string][]int32, all 
 
 func (c *Coordinator) offsetFetch(req *kmsg.OffsetFetchRequest) *kmsg.OffsetFetchResponse {
 	resp := req.ResponseKind().(*kmsg.OffsetFetchResponse)
-	// Transactional offsets are not implemented, so there is never a
-	// pending (unstable) offset and RequireStable needs no wait.
+	// With RequireStable (v7+, KIP-447), a partition with transactional
+	// offsets awaiting their marker answers UNSTABLE_OFFSET_COMMIT, which
+	// clients retry; without it the last committed offset is returned.
+	stableCode := func(f fetched) int16 {
+		if req.RequireStable && f.unstable {
+			return kerr.UnstableOffsetCommit.Code
+		}
+		return 0
+	}
 	if req.Version >= 8 {
 		for _, rg := range req.Groups {
 			gr := kmsg.NewOffsetFetchResponseGroup()
@@ -259,6 +269,7 @@ func (c *Coordinator) offsetFetch(req *kmsg.OffsetFetchRequest) *kmsg.OffsetFetc
 				}
 				rp := kmsg.NewOffsetFetchResponseGroupTopicPartition()
 				rp.Partition, rp.Offset, rp.LeaderEpoch = f.partition, f.o.Offset, f.o.LeaderEpoch
+				rp.ErrorCode = stableCode(f)
 				md := f.o.Metadata
 				rp.Metadata = &md
 				gr.Topics[i].Partitions = append(gr.Topics[i].Partitions, rp)
@@ -293,6 +304,7 @@ func (c *Coordinator) offsetFetch(req *kmsg.OffsetFetchRequest) *kmsg.OffsetFetc
 		}
 		rp := kmsg.NewOffsetFetchResponseTopicPartition()
 		rp.Partition, rp.Offset, rp.LeaderEpoch = f.partition, f.o.Offset, f.o.LeaderEpoch
+		rp.ErrorCode = stableCode(f)
 		md := f.o.Metadata
 		rp.Metadata = &md
 		resp.Topics[i].Partitions = append(resp.Topics[i].Partitions, rp)
@@ -545,6 +557,10 @@ func ErrorResponse(kreq kmsg.Request, code int16) kmsg.Response {
 	case *kmsg.OffsetCommitRequest:
 		r := req.ResponseKind().(*kmsg.OffsetCommitResponse)
 		fillCommit(req, r, code)
+		return r
+	case *kmsg.TxnOffsetCommitRequest:
+		r := req.ResponseKind().(*kmsg.TxnOffsetCommitResponse)
+		fillTxnCommit(req, r, code)
 		return r
 	case *kmsg.OffsetFetchRequest:
 		r := req.ResponseKind().(*kmsg.OffsetFetchResponse)
