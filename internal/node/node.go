@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"strom/internal/api"
@@ -188,7 +189,12 @@ func (n *Node) startAdmin(addr string) error {
 		return fmt.Errorf("strom.admin.listen: %w", err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.Handler())
+	// Process-wide metrics (server, Go runtime) live in the default
+	// registry; this node's partitions get a registry of their own so that
+	// several nodes in one process (tests) never collide.
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(replica.NewCollector(n.replicas))
+	mux.Handle("/metrics", promhttp.HandlerFor(prometheus.Gatherers{prometheus.DefaultGatherer, reg}, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	n.adminLn = ln
 	n.admin = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
