@@ -14,10 +14,14 @@
 #   e  (a) against Strom in relaxed flush mode (log.flush.interval.messages=max)
 #   g  start-up with 10 GB of data: after SIGTERM and after kill -9 (Strom only)
 #   h  10,000 partitions: create, one record each, restart, RSS
+#   i  perf consume --group: 4 members on 8 partitions of 1 KiB records
+#   j  rebalance (bench/rebalance): a group of 10 on 12 partitions, an 11th
+#      member joins and leaves; Strom also with group.initial.rebalance.delay.ms=0
+#   k  perf commit: OffsetCommit/s and latency, 1 member and 4 members, 8 partitions
 #
 # Environment:
 #   SCALE         multiplies record counts, data size and partition count (default 1)
-#   SCENARIOS     space-separated subset of "a b c d e g h" (default all)
+#   SCENARIOS     space-separated subset of "a b c d e g h i j k" (default all)
 #   RESULTS       output file (default bench/RESULTS.md)
 #   BENCH_TMPDIR  where broker data directories go (default /tmp); the disk
 #                 under it is the disk being measured
@@ -30,7 +34,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 SCALE=${SCALE:-1}
-SCENARIOS=${SCENARIOS:-"a b c d e g h"}
+SCENARIOS=${SCENARIOS:-"a b c d e g h i j k"}
 RESULTS=${RESULTS:-bench/RESULTS.md}
 KEEP=${KEEP:-0}
 PERF_TIMEOUT=${PERF_TIMEOUT:-1200}  # seconds, per perf command
@@ -163,18 +167,16 @@ stop_broker() {
 }
 
 # --- running the perf tool -------------------------------------------------
-# run_perf RESULT [strom perf args...]: runs strom perf against BROKER_ADDR and
-# saves its JSON plus the broker's CPU seconds during the run and its peak
-# RSS so far as OUT/RESULT.json.
-run_perf() {
+# run_tool RESULT CMD...: runs CMD (a tool that prints one JSON line) against
+# the running broker and saves that JSON plus the broker's CPU seconds during
+# the run and its peak RSS so far as OUT/RESULT.json.
+run_tool() {
 	local name=$1
 	shift
 	local c0 c1 hwm
-	echo "strom perf $* --bootstrap-server $BROKER_ADDR --json" >>"$OUT/commands"
 	c0=$(cpu_ticks "$BROKER_PID")
-	if ! timeout --foreground "$PERF_TIMEOUT" "$BIN/strom" perf "$@" --bootstrap-server "$BROKER_ADDR" --json \
-		>"$OUT/$name.raw" 2>"$OUT/$name.err"; then
-		log "$name: strom perf $* failed:"
+	if ! timeout --foreground "$PERF_TIMEOUT" "$@" >"$OUT/$name.raw" 2>"$OUT/$name.err"; then
+		log "$name: ${*#"$BIN/"} failed:"
 		tail -5 "$OUT/$name.err" >&2
 		return 1
 	fi
@@ -183,6 +185,15 @@ run_perf() {
 	tail -1 "$OUT/$name.raw" | jq -c \
 		--argjson cpu "$(awk -v a="$c0" -v b="$c1" -v t="$CLK_TCK" 'BEGIN { print (b - a) / t }')" \
 		--argjson hwm "$hwm" '. + {broker_cpu_s: $cpu, broker_hwm_kb: $hwm}' >"$OUT/$name.json"
+}
+
+# run_perf RESULT [strom perf args...]: run_tool for strom perf against
+# BROKER_ADDR.
+run_perf() {
+	local name=$1
+	shift
+	echo "strom perf $* --bootstrap-server $BROKER_ADDR --json" >>"$OUT/commands"
+	run_tool "$name" "$BIN/strom" perf "$@" --bootstrap-server "$BROKER_ADDR" --json || return 1
 	log "$name: $(jq -r '"\(.records_per_sec | floor) records/s, \(.mb_per_sec * 10 | floor / 10) MB/s"' "$OUT/$name.json")"
 }
 
@@ -211,6 +222,9 @@ N_B=$(scaled 200000 2000)    # at 10,000/s: 20 s at SCALE=1
 N_C=$(scaled 10000000 20000) # 100-byte records
 N_G=$(scaled 10485760 2000)  # 1 KiB records: 10 GiB at SCALE=1
 PARTS_H=$(scaled 10000 100)  # partitions, in topics of 100
+N_I=$(scaled 500000 2000)    # 1 KiB records: 488 MiB at SCALE=1
+R_J=$(scaled 20 3)           # joins (and leaves) timed per run
+N_K=$(scaled 20000 500)      # OffsetCommit requests per run
 TOPICS_H=$(((PARTS_H + 99) / 100))
 
 E2E=(e2e --record-size 1024 --partitions 8)
@@ -298,6 +312,82 @@ scenario_h() {
 	rss_load=$(status_kb "$BROKER_PID" VmRSS)
 	stop_broker "$BROKER_PID"
 	jq -c --argjson load "$rss_load" '. + {rss_loaded_kb: $load}' "$OUT/h.kfake.raw" >"$OUT/h.kfake.json"
+}
+
+# start_broker B NAME [strom overrides]: a fresh Strom (B=strom) or kfake
+# (B=kfake), ready for requests.
+start_broker() {
+	local b=$1 name=$2
+	shift 2
+	rm -rf "$TMP/data-$name"
+	case $b in
+	strom) start_strom "$name" "$TMP/data-$name" 0 "$@" ;;
+	kfake) start_kfake "$name" ;;
+	esac
+	ready >/dev/null
+}
+stop_fresh() { stop_broker "$BROKER_PID"; rm -rf "$TMP/data-$1"; }
+
+# Group throughput: the topic is filled first, then a fresh group of four
+# reads all of it from the earliest offsets, committing as it goes.
+scenario_i() {
+	local b
+	for b in strom kfake; do
+		start_broker "$b" "i.$b"
+		run_perf "i.fill.$b" produce --record-size 1024 --partitions 8 --topic i --num-records "$N_I" --acks all
+		run_perf "i.$b" consume --topic i --messages "$N_I" --group perf-i --consumers 4 --timeout 60s
+		stop_fresh "i.$b"
+	done
+}
+
+# rebalance RESULT [args]: bench/rebalance against the running broker.
+rebalance() {
+	local name=$1
+	shift
+	echo "rebalance --addr $BROKER_ADDR $*" >>"$OUT/commands"
+	run_tool "$name" "$BIN/rebalance" --addr "$BROKER_ADDR" "$@" || return 1
+	log "$name: first settling $(jq -r '.initial_ms | round' "$OUT/$name.json") ms, join median $(jq -r '.join_median_ms | round' "$OUT/$name.json") ms"
+}
+
+# Rebalance time. A 100 ms heartbeat lets the broker's part show: with
+# Kafka's 3 s default, members hear of a rebalance only at their next
+# heartbeat and the client's wait dominates (the j3 runs show that case).
+scenario_j() {
+	local b rb=(--members 10 --partitions 12 --repeats "$R_J" --topic j)
+	for b in strom kfake; do
+		start_broker "$b" "j.$b"
+		rebalance "j.$b" "${rb[@]}" --heartbeat-interval 100ms
+		stop_fresh "j.$b"
+		start_broker "$b" "j3.$b"
+		rebalance "j3.$b" "${rb[@]}" --heartbeat-interval 3s
+		stop_fresh "j3.$b"
+	done
+	# Kafka's initial delay (3 s, extended while members keep arriving)
+	# only holds back the first join of an empty group; kfake has none.
+	start_broker strom j0.strom group.initial.rebalance.delay.ms=0
+	rebalance j0.strom "${rb[@]}" --heartbeat-interval 100ms
+	stop_fresh j0.strom
+}
+
+# run_commit RESULT [perf commit args]
+run_commit() {
+	local name=$1
+	shift
+	echo "strom perf commit $* --bootstrap-server $BROKER_ADDR --json" >>"$OUT/commands"
+	run_tool "$name" "$BIN/strom" perf commit "$@" --bootstrap-server "$BROKER_ADDR" --json || return 1
+	log "$name: $(jq -r '"\(.commits_per_sec | floor) OffsetCommit/s, p99 \(.latency_ms.p99) ms"' "$OUT/$name.json")"
+}
+
+# Commit throughput: members commit, one request after another each, a new
+# offset for every partition they own (8 in all).
+scenario_k() {
+	local b
+	for b in strom kfake; do
+		start_broker "$b" "k.$b"
+		run_commit "k1.$b" --topic k --partitions 8 --members 1 --commits "$N_K" --duration 60s
+		run_commit "k4.$b" --topic k --partitions 8 --members 4 --commits "$N_K" --duration 60s
+		stop_fresh "k.$b"
+	done
 }
 
 # --- report ----------------------------------------------------------------
@@ -394,6 +484,41 @@ report() {
 		row "h. restart with $p partitions: ms until all are led" "$(num "$(j h.strom .restart_ms)")" "n/a" "–" "report" "–"
 		row "h. RSS after restart, MiB" "$(num "$(mib "$(j h.strom .rss_restart_kb)")")" "n/a" "–" "report" "–"
 	fi
+	local si ki
+	si=$(j i.strom .mb_per_sec); ki=$(j i.kfake .mb_per_sec)
+	want i && row "i. group of 4 consumers, 8 partitions, 1 KiB, once the group has settled: MB/s (records/s)" \
+		"$(num "$si" 1) ($(num "$(j i.strom .records_per_sec)"))" "$(num "$ki" 1) ($(num "$(j i.kfake .records_per_sec)"))" \
+		"$(ratio "$si" "$ki")" "report" "–"
+	want i && row "i. same: ms from start to the group's first record (join)" "$(num "$(j i.strom .first_record_ms)")" \
+		"$(num "$(j i.kfake .first_record_ms)")" "$(ratio "$(j i.strom .first_record_ms)" "$(j i.kfake .first_record_ms)")" "report" "–"
+	# mm RESULT FIELD: "median / max" of a rebalance run.
+	mm() { echo "$(num "$(j "$1" ".$2_median_ms")") / $(num "$(j "$1" ".$2_max_ms")")"; }
+	local r
+	for r in j j3; do
+		local hb
+		hb=$([[ $r == j ]] && echo "100 ms" || echo "3 s")
+		want j && row "j. 11th member joins a settled group of 10 (12 partitions, heartbeat $hb): ms until all are assigned and consuming, median / max of $R_J" \
+			"$(mm "$r.strom" join)" "$(mm "$r.kfake" join)" "$(ratio "$(j "$r.strom" .join_median_ms)" "$(j "$r.kfake" .join_median_ms)")" "report" "–"
+		want j && row "j. the 11th leaves (LeaveGroup, heartbeat $hb): ms until settled, median / max" \
+			"$(mm "$r.strom" leave)" "$(mm "$r.kfake" leave)" "$(ratio "$(j "$r.strom" .leave_median_ms)" "$(j "$r.kfake" .leave_median_ms)")" "report" "–"
+	done
+	want j && row "j. first settling of 10 new members, empty group: ms (Strom default group.initial.rebalance.delay.ms=3000; kfake has no delay)" \
+		"$(num "$(j j.strom .initial_ms)")" "$(num "$(j j.kfake .initial_ms)")" "$(ratio "$(j j.strom .initial_ms)" "$(j j.kfake .initial_ms)")" "report" "–"
+	want j && row "j. same with group.initial.rebalance.delay.ms=0: ms (join median / max: $(mm j0.strom join))" \
+		"$(num "$(j j0.strom .initial_ms)")" "$(num "$(j j.kfake .initial_ms)")" "$(ratio "$(j j0.strom .initial_ms)" "$(j j.kfake .initial_ms)")" "report" "–"
+	local m
+	for m in 1 4; do
+		local sk kk
+		sk=$(j "k$m.strom" .commits_per_sec); kk=$(j "k$m.kfake" .commits_per_sec)
+		local who="1 member"
+		[[ $m == 1 ]] || who="$m members"
+		want k && row "k. OffsetCommit/s, $who committing 8 partitions, one request at a time each" \
+			"$(num "$sk")" "$(num "$kk")" "$(ratio "$sk" "$kk")" "report" "–"
+		want k && row "k. same: commit latency p50 / p99 ms" \
+			"$(num "$(j "k$m.strom" .latency_ms.p50)" 2) / $(num "$(j "k$m.strom" .latency_ms.p99)" 2)" \
+			"$(num "$(j "k$m.kfake" .latency_ms.p50)" 2) / $(num "$(j "k$m.kfake" .latency_ms.p99)" 2)" \
+			"$(ratio "$(j "k$m.strom" .latency_ms.p99)" "$(j "k$m.kfake" .latency_ms.p99)")" "report" "–"
+	done
 	echo
 	echo "Every run, in detail (latency: e2e for e2e runs, produce-to-ack for produce runs;"
 	echo "broker CPU = user+system seconds of the broker process during the perf command;"
@@ -404,9 +529,11 @@ report() {
 	local f name
 	for f in "$OUT"/*.json; do
 		name=$(basename "$f" .json)
-		jq -e 'has("broker_cpu_s")' "$f" >/dev/null 2>&1 || continue
-		jq -r --arg n "$name" '(.e2e_latency_ms // .latency_ms) as $l |
-			"| \($n) | \(.records_received // .records) | \(.seconds * 100 | round / 100) | \(.records_per_sec | round) | \(.mb_per_sec * 10 | round / 10) | \($l.p50 * 100 | round / 100) / \($l.p99 * 100 | round / 100) / \($l.max * 100 | round / 100) | \(.broker_cpu_s) | \(.broker_hwm_kb / 1024 | round) |"' "$f"
+		jq -e 'has("broker_cpu_s") and has("records_per_sec")' "$f" >/dev/null 2>&1 || continue
+		# perf consume measures no latency: "–" for it.
+		jq -r --arg n "$name" 'def r2: if . == null then "–" else . * 100 | round / 100 end;
+			(.e2e_latency_ms // .latency_ms) as $l |
+			"| \($n) | \(.records_received // .records) | \(.seconds * 100 | round / 100) | \(.records_per_sec | round) | \(.mb_per_sec * 10 | round / 10) | \($l.p50 | r2) / \($l.p99 | r2) / \($l.max | r2) | \(.broker_cpu_s) | \(.broker_hwm_kb / 1024 | round) |"' "$f"
 	done
 	echo
 	echo "Definitions: MB = 2^20 bytes in throughput columns (as \`strom perf\` prints),"
@@ -417,8 +544,20 @@ report() {
 	echo "everything in memory and never syncs. Start-up times run from launching the"
 	echo "process until a Metadata request lists every partition with a leader"
 	echo "(\`bench/waitready\`), with the page cache warm (nothing is dropped)."
+	if want i || want j || want k; then
+		echo "Group scenarios use franz-go clients with their default balancer"
+		echo "(cooperative-sticky), each member its own client in one process. (i) counts"
+		echo "throughput from when the members own every partition (none polls before)"
+		echo "and commits the records it counts with kgo's autocommit of marked records. (j) counts a group settled when every member is assigned,"
+		echo "every partition has exactly one owner and each owner has received a record"
+		echo "from it since it was assigned (nothing is committed, so a moved partition"
+		echo "is read from its start); the first settling of a new group waits out"
+		echo "Strom's group.initial.rebalance.delay.ms, which, as in Kafka, is extended"
+		echo "by another delay while members keep joining. (k) times one OffsetCommit"
+		echo "request from send to answer; Strom answers once the commit is durable."
+	fi
 	echo
-	echo "Commands (\`strom\`, \`kfake\`, \`waitready\`, \`manyparts\` are built from this"
+	echo "Commands (\`strom\`, \`kfake\`, \`waitready\`, \`manyparts\`, \`rebalance\` are built from this"
 	echo "repository: \`go build ./cmd/strom ./bench/...\`; ports differ per run):"
 	echo
 	echo '```'
@@ -438,6 +577,7 @@ go build -o "$BIN/strom" ./cmd/strom
 go build -o "$BIN/kfake" ./bench/kfake
 go build -o "$BIN/waitready" ./bench/waitready
 go build -o "$BIN/manyparts" ./bench/manyparts
+go build -o "$BIN/rebalance" ./bench/rebalance
 
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 DISK=$(
@@ -450,7 +590,7 @@ DISK=$(
 
 FAILED=""
 for s in $SCENARIOS; do
-	case $s in a | b | c | d | e | g | h) ;; *) echo "unknown scenario $s" >&2; exit 2 ;; esac
+	case $s in a | b | c | d | e | g | h | i | j | k) ;; *) echo "unknown scenario $s" >&2; exit 2 ;; esac
 	log "scenario $s"
 	# A subshell per scenario, so a failure is recorded and the run goes on;
 	# its own trap stops whatever brokers it started.

@@ -23,9 +23,10 @@ func newPerfCmd(g *globals) *cobra.Command {
 		Short: "Load tools: producer, consumer and end-to-end latency benchmarks",
 		Long: `Load tools in the spirit of kafka-producer-perf-test.sh and
 kafka-consumer-perf-test.sh, plus an end-to-end latency mode that produces
-and consumes at once. They work against any Kafka-compatible broker.`,
+and consumes at once, and consumer-group offset commits (perf commit). They
+work against any Kafka-compatible broker.`,
 	}
-	cmd.AddCommand(newPerfProduceCmd(g), newPerfConsumeCmd(g), newPerfE2ECmd(g))
+	cmd.AddCommand(newPerfProduceCmd(g), newPerfConsumeCmd(g), newPerfE2ECmd(g), newPerfCommitCmd(g))
 	return cmd
 }
 
