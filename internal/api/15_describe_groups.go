@@ -6,7 +6,9 @@ package api
 // * Each group is answered with its state, protocol type and selected
 //   protocol, and members with client id, host, subscription metadata and
 //   assignment (metadata and assignment only once a protocol is chosen).
-// * An unknown group is state "Dead" with no error, as in Kafka.
+// * An unknown group is state "Dead" with no error, as in Kafka; so is a
+//   KIP-848 consumer group (Kafka reports GROUP_ID_NOT_FOUND only from
+//   v6): ConsumerGroupDescribe describes those.
 // * Authorized operations are not computed (no ACLs).
 //
 // Version notes:

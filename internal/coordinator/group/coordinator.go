@@ -67,10 +67,11 @@ const offsetMetadataMaxBytes = 4096
 // Coordinator serves the classic group protocol and committed offsets
 // for every group. See doc.go for ownership and concurrency.
 type Coordinator struct {
-	cfg   Config
-	rules Rules
-	clock Clock
-	log   *slog.Logger
+	cfg    Config
+	rules  Rules
+	crules ConsumerRules // KIP-848 groups (consumer_driver.go)
+	clock  Clock
+	log    *slog.Logger
 
 	inbox chan func()
 	stop  chan struct{}
@@ -83,11 +84,12 @@ type Coordinator struct {
 	ensuring bool
 
 	// Owned by the driver goroutine.
-	groups  map[string]*Group
-	pending pendingTxn // transactional offsets awaiting their marker (txn.go)
-	waiters map[Token]chan kmsg.Response
-	nextTok Token
-	nparts  int32
+	groups   map[string]*Group
+	consumer map[string]*ConsumerGroup // KIP-848 groups; see consumer_driver.go
+	pending  pendingTxn                // transactional offsets awaiting their marker (txn.go)
+	waiters  map[Token]chan kmsg.Response
+	nextTok  Token
+	nparts   int32
 }
 
 // Start runs the coordinator's driver. If __consumer_offsets exists, it
@@ -108,13 +110,15 @@ func Start(cfg Config) *Coordinator {
 			InitialRebalance:  time.Duration(b.GroupInitialRebalanceDelayMs) * time.Millisecond,
 			NewMemberID:       newMemberID,
 		},
-		inbox:   make(chan func(), 256),
-		stop:    make(chan struct{}),
-		done:    make(chan struct{}),
-		ready:   make(chan struct{}),
-		groups:  map[string]*Group{},
-		pending: pendingTxn{},
-		waiters: map[Token]chan kmsg.Response{},
+		crules:   consumerRulesFrom(b),
+		consumer: map[string]*ConsumerGroup{},
+		inbox:    make(chan func(), 256),
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
+		ready:    make(chan struct{}),
+		groups:   map[string]*Group{},
+		pending:  pendingTxn{},
+		waiters:  map[Token]chan kmsg.Response{},
 	}
 	c.ctx, c.cncl = context.WithCancel(context.Background())
 	go c.run()
@@ -321,6 +325,7 @@ func (c *Coordinator) nextDeadline() (time.Time, bool) {
 			d = t
 		}
 	}
+	d = c.consumerDeadline(d)
 	return d, !d.IsZero()
 }
 
@@ -331,6 +336,7 @@ func (c *Coordinator) tick() {
 			c.apply(g, g.Tick(now))
 		}
 	}
+	c.consumerTick(now)
 }
 
 func (c *Coordinator) deliver(tok Token, resp kmsg.Response) {
@@ -456,6 +462,19 @@ func (c *Coordinator) load(n int32) error {
 }
 
 func (c *Coordinator) applyEntry(now time.Time, e entry) {
+	if e.isConsumer {
+		if e.consumer == nil {
+			delete(c.consumer, e.group)
+			return
+		}
+		cg, err := RestoreConsumerGroup(e.group, e.consumer, &c.crules, now)
+		if err != nil {
+			c.log.Warn("skipping unreadable consumer group record", "group", e.group, "err", err)
+			return
+		}
+		c.consumer[e.group] = cg
+		return
+	}
 	g := c.groups[e.group]
 	if e.isMeta {
 		if e.meta == nil {

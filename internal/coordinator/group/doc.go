@@ -1,5 +1,7 @@
 // Package group is the group coordinator: classic consumer groups
-// (JoinGroup, SyncGroup, Heartbeat, LeaveGroup) and committed offsets.
+// (JoinGroup, SyncGroup, Heartbeat, LeaveGroup), KIP-848 consumer
+// groups (ConsumerGroupHeartbeat, ConsumerGroupDescribe) and committed
+// offsets.
 //
 // State lives in the compacted internal topic __consumer_offsets, in
 // Kafka's own record formats (kmsg.OffsetCommitKey/Value,
@@ -37,6 +39,25 @@
 // Transactional offsets (TxnOffsetCommit) are staged until the
 // transaction coordinator reports the marker durable; see txn.go.
 //
-// Not done yet: offset expiry (offsets.retention.minutes), the KIP-848
-// consumer protocol.
+// KIP-848 consumer groups (consumer*.go): ConsumerGroup is a pure state
+// machine like Group (member epochs, group and assignment epochs, a
+// target assignment from a server-side assignor, "uniform" by default or
+// "range", reconciliation in which a partition reaches its new owner
+// only after the previous owner stopped reporting it). A group id is
+// classic or consumer, never both: ConsumerGroupHeartbeat to a classic
+// group with members is GROUP_ID_NOT_FOUND, JoinGroup to a consumer
+// group with members INCONSISTENT_GROUP_PROTOCOL (no online migration).
+// Committed offsets of a consumer group stay in the classic Group value
+// of the same id, which then has no members. Kafka stores these groups
+// as record types kmsg does not carry (key versions 3-8); Strom writes
+// one record per group with a key version of its own, 1848, that
+// Kafka's loaders and this package's classic loader never confuse with
+// theirs (format in consumer_record.go). Settings come from the raw
+// properties group.consumer.heartbeat.interval.ms (5000),
+// group.consumer.session.timeout.ms (45000) and group.consumer.max.size
+// (unlimited).
+//
+// Not done yet: offset expiry (offsets.retention.minutes); for KIP-848,
+// online migration between classic and consumer groups, OffsetFetch v9+
+// member epoch checks, rack-aware assignment.
 package group

@@ -103,6 +103,10 @@ type entry struct {
 	tp     TopicPartition
 	offset *Offset                  // nil: tombstone
 	meta   *kmsg.GroupMetadataValue // nil: tombstone
+	// A KIP-848 consumer group record (consumer_record.go); consumer
+	// is its value, nil for a tombstone.
+	isConsumer bool
+	consumer   []byte
 }
 
 var errUnknownKey = errors.New("unknown __consumer_offsets key version")
@@ -144,9 +148,16 @@ func decodeEntry(key, value []byte) (entry, error) {
 			e.meta = &v
 		}
 		return e, nil
+	case consumerKeyVersion:
+		id, err := decodeConsumerKey(key)
+		if err != nil {
+			return entry{}, err
+		}
+		return entry{group: id, isConsumer: true, consumer: value}, nil
 	default:
-		// Versions 3+ are KIP-848 and share-group records, which this
-		// coordinator does not write.
+		// Versions 3+ are Kafka's KIP-848 and share-group records, which
+		// this coordinator does not write (consumer groups are stored
+		// under consumerKeyVersion instead).
 		return entry{}, fmt.Errorf("%w %d", errUnknownKey, ver)
 	}
 }

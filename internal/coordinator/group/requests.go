@@ -18,6 +18,14 @@ func (c *Coordinator) handle(client Client, kreq kmsg.Request, tok Token) {
 			c.deliver(tok, ErrorResponse(req, kerr.InvalidGroupID.Code))
 			return
 		}
+		if cg := c.consumer[req.Group]; cg != nil {
+			if cg.NumMembers() > 0 {
+				// A consumer group (KIP-848) holds the id; no mixed groups.
+				c.deliver(tok, ErrorResponse(req, kerr.InconsistentGroupProtocol.Code))
+				return
+			}
+			c.dropConsumer(cg) // an empty consumer group becomes classic
+		}
 		g := c.groups[req.Group]
 		if g == nil {
 			if req.MemberID != "" {
@@ -69,7 +77,30 @@ func (c *Coordinator) handle(client Client, kreq kmsg.Request, tok Token) {
 	case *kmsg.OffsetCommitRequest:
 		c.commit(now, req, tok)
 	case *kmsg.TxnOffsetCommitRequest:
+		if cg := c.consumer[req.Group]; cg != nil {
+			// Checked against the consumer group here; the classic
+			// checks in txnCommit then see a commit from outside.
+			topics := map[string][]int32{}
+			for _, t := range req.Topics {
+				for _, p := range t.Partitions {
+					topics[t.Topic] = append(topics[t.Topic], p.Partition)
+				}
+			}
+			if code := c.consumerCommitCheck(cg, req.MemberID, req.Generation, req.Version, true, topics); code != 0 {
+				r := req.ResponseKind().(*kmsg.TxnOffsetCommitResponse)
+				fillTxnCommit(req, r, code)
+				c.deliver(tok, r)
+				return
+			}
+			cp := *req
+			cp.MemberID, cp.Generation, cp.InstanceID = "", -1, nil
+			req = &cp
+		}
 		c.txnCommit(now, req, tok)
+	case *kmsg.ConsumerGroupHeartbeatRequest:
+		c.consumerHeartbeat(now, client, req, tok)
+	case *kmsg.ConsumerGroupDescribeRequest:
+		c.deliver(tok, c.consumerDescribe(req))
 	case *kmsg.OffsetFetchRequest:
 		c.deliver(tok, c.offsetFetch(req))
 	case *kmsg.DescribeGroupsRequest:
@@ -105,17 +136,34 @@ func (c *Coordinator) commit(now time.Time, req *kmsg.OffsetCommitRequest, tok T
 		return
 	}
 	g := c.groups[req.Group]
-	if g == nil {
-		if req.Generation >= 0 {
-			// A generation from a group this coordinator never had.
-			failAll(kerr.IllegalGeneration.Code)
+	if cg := c.consumer[req.Group]; cg != nil {
+		// A KIP-848 group: the generation is the member epoch.
+		topics := map[string][]int32{}
+		for _, t := range req.Topics {
+			for _, p := range t.Partitions {
+				topics[t.Topic] = append(topics[t.Topic], p.Partition)
+			}
+		}
+		if code := c.consumerCommitCheck(cg, req.MemberID, req.Generation, req.Version, false, topics); code != 0 {
+			failAll(code)
 			return
 		}
-		g = NewGroup(req.Group, &c.rules, now)
-	}
-	if code := g.CheckCommit(now, req.MemberID, req.InstanceID, req.Generation); code != 0 {
-		failAll(code)
-		return
+		if g == nil {
+			g = NewGroup(req.Group, &c.rules, now) // holds the offsets
+		}
+	} else {
+		if g == nil {
+			if req.Generation >= 0 {
+				// A generation from a group this coordinator never had.
+				failAll(kerr.IllegalGeneration.Code)
+				return
+			}
+			g = NewGroup(req.Group, &c.rules, now)
+		}
+		if code := g.CheckCommit(now, req.MemberID, req.InstanceID, req.Generation); code != 0 {
+			failAll(code)
+			return
+		}
 	}
 	img := c.cfg.Topics.Image()
 	type pending struct {
@@ -319,6 +367,12 @@ func (c *Coordinator) describe(req *kmsg.DescribeGroupsRequest) *kmsg.DescribeGr
 		rg.Group = id
 		rg.AuthorizedOperations = -2147483648 // not computed (no ACLs)
 		g := c.groups[id]
+		if c.consumer[id] != nil {
+			// Kafka answers "Dead" for a group that is not classic (with
+			// GROUP_ID_NOT_FOUND only from v6, not offered); clients
+			// describe consumer groups with ConsumerGroupDescribe.
+			g = nil
+		}
 		if g == nil {
 			// Kafka describes an unknown group as Dead with no error.
 			rg.State = Dead.String()
@@ -348,18 +402,37 @@ func (c *Coordinator) list(req *kmsg.ListGroupsRequest) *kmsg.ListGroupsResponse
 	for _, s := range req.StatesFilter {
 		states[s] = true
 	}
-	for _, g := range c.sortedGroups() {
-		if len(states) > 0 && !matchState(states, g.state.String()) {
+	for _, lg := range c.listed() {
+		if len(states) > 0 && !matchState(states, lg.GroupState) {
 			continue
 		}
-		if len(req.TypesFilter) > 0 && !matchState(toSet(req.TypesFilter), "classic") {
+		if len(req.TypesFilter) > 0 && !matchState(toSet(req.TypesFilter), lg.GroupType) {
+			continue
+		}
+		resp.Groups = append(resp.Groups, lg)
+	}
+	return resp
+}
+
+// listed is every group as ListGroups shows it, sorted by id: classic
+// groups, and consumer groups (KIP-848) with type "consumer".
+func (c *Coordinator) listed() []kmsg.ListGroupsResponseGroup {
+	var out []kmsg.ListGroupsResponseGroup
+	for _, g := range c.sortedGroups() {
+		if c.consumer[g.ID] != nil {
 			continue
 		}
 		lg := kmsg.NewListGroupsResponseGroup()
 		lg.Group, lg.ProtocolType, lg.GroupState, lg.GroupType = g.ID, g.protocolType, g.state.String(), "classic"
-		resp.Groups = append(resp.Groups, lg)
+		out = append(out, lg)
 	}
-	return resp
+	for id, cg := range c.consumer {
+		lg := kmsg.NewListGroupsResponseGroup()
+		lg.Group, lg.ProtocolType, lg.GroupState, lg.GroupType = id, "consumer", cg.State(), "consumer"
+		out = append(out, lg)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Group < out[j].Group })
+	return out
 }
 
 func toSet(ss []string) map[string]bool {
@@ -421,9 +494,26 @@ func (c *Coordinator) deleteGroups(now time.Time, req *kmsg.DeleteGroupsRequest,
 		rg := kmsg.NewDeleteGroupsResponseGroup()
 		rg.Group = id
 		g := c.groups[id]
+		cg := c.consumer[id]
 		switch {
 		case id == "":
 			rg.ErrorCode = kerr.InvalidGroupID.Code
+		case cg != nil && cg.NumMembers() > 0:
+			rg.ErrorCode = kerr.NonEmptyGroup.Code
+		case cg != nil:
+			var recs []kv
+			if g != nil {
+				for tp := range g.Offsets {
+					recs = append(recs, kv{offsetKey(id, tp), nil})
+				}
+				recs = append(recs, kv{groupKey(id), nil})
+				c.apply(g, g.MarkDead(now))
+				delete(c.groups, id)
+			}
+			recs = append(recs, kv{consumerKey(id), nil})
+			cg.MarkDead()
+			delete(c.consumer, id)
+			dels = append(dels, del{len(resp.Groups), recs})
 		case g == nil || g.state == Dead:
 			rg.ErrorCode = kerr.GroupIDNotFound.Code
 		case g.state != Empty:
@@ -479,6 +569,11 @@ func (c *Coordinator) offsetDelete(now time.Time, req *kmsg.OffsetDeleteRequest,
 		return
 	}
 	subscribed := g.subscribedTopics()
+	if cg := c.consumer[g.ID]; cg != nil {
+		for t := range cg.SubscribedTopics(c.topicView()) {
+			subscribed[t] = true
+		}
+	}
 	var recs []kv
 	var gone []TopicPartition
 	for _, t := range req.Topics {
@@ -607,6 +702,18 @@ func ErrorResponse(kreq kmsg.Request, code int16) kmsg.Response {
 	case *kmsg.OffsetDeleteRequest:
 		r := req.ResponseKind().(*kmsg.OffsetDeleteResponse)
 		r.ErrorCode = code
+		return r
+	case *kmsg.ConsumerGroupHeartbeatRequest:
+		r := req.ResponseKind().(*kmsg.ConsumerGroupHeartbeatResponse)
+		r.ErrorCode = code
+		return r
+	case *kmsg.ConsumerGroupDescribeRequest:
+		r := req.ResponseKind().(*kmsg.ConsumerGroupDescribeResponse)
+		for _, id := range req.Groups {
+			g := kmsg.NewConsumerGroupDescribeResponseGroup()
+			g.Group, g.ErrorCode = id, code
+			r.Groups = append(r.Groups, g)
+		}
 		return r
 	}
 	return kreq.ResponseKind()
