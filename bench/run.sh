@@ -98,6 +98,10 @@ alive() { # not exited (a zombie child counts as exited)
 start_strom() {
 	local name=$1 dir=$2 port=$3
 	shift 3
+	# Write back the previous scenario's dirty pages first: otherwise the
+	# kernel flushes a gigabyte of someone else's data while this scenario
+	# fsyncs, and its latency measures that instead of the broker.
+	sync
 	local args=(server --override "listeners=PLAINTEXT://127.0.0.1:$port"
 		--override "log.dirs=$dir" --override "strom.admin.listen=")
 	local kv
