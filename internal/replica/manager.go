@@ -258,6 +258,11 @@ func (m *Manager) Apply(prev, next *metadata.Image) {
 				}
 				continue
 			}
+			if pm.LeaderEpoch > p.LeaderEpoch() {
+				if err := p.log.AssignEpoch(pm.LeaderEpoch); err != nil {
+					p.fail(err)
+				}
+			}
 			p.leaderEpoch.Store(pm.LeaderEpoch)
 			old := p.Config()
 			c := tc
@@ -288,6 +293,10 @@ func (m *Manager) open(t *metadata.Topic, pm metadata.Partition, tc config.Topic
 	}
 	l, err := plog.Open(m.fs, dir, logConfig(tc), m.logger.With("topic", t.Name, "partition", pm.Index))
 	if err != nil {
+		return err
+	}
+	if err := l.AssignEpoch(pm.LeaderEpoch); err != nil {
+		l.Close()
 		return err
 	}
 	p := &Partition{Topic: t.Name, Index: pm.Index, TopicID: t.ID, m: m, log: l}
