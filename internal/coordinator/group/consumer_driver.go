@@ -18,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"strom/internal/config"
+	"strom/internal/coordinator/runtime"
 	"strom/internal/metadata"
 )
 
@@ -112,7 +113,7 @@ func (c *Coordinator) consumerHeartbeat(now time.Time, client Client, req *kmsg.
 // storeConsumer writes the group's record; done runs off the driver once
 // it is durable (or failed).
 func (c *Coordinator) storeConsumer(cg *ConsumerGroup, done func(error)) {
-	c.write(cg.ID, []kv{{consumerKey(cg.ID), cg.Snapshot()}}, func(err error) {
+	c.write(cg.ID, []runtime.KV{{Key: consumerKey(cg.ID), Value: cg.Snapshot()}}, func(err error) {
 		if err != nil {
 			c.log.Warn("storing consumer group failed", "group", cg.ID, "err", err)
 		}
@@ -127,7 +128,7 @@ func (c *Coordinator) storeConsumer(cg *ConsumerGroup, done func(error)) {
 func (c *Coordinator) dropConsumer(cg *ConsumerGroup) {
 	cg.MarkDead()
 	delete(c.consumer, cg.ID)
-	c.write(cg.ID, []kv{{consumerKey(cg.ID), nil}}, func(err error) {
+	c.write(cg.ID, []runtime.KV{{Key: consumerKey(cg.ID), Value: nil}}, func(err error) {
 		if err != nil {
 			c.log.Warn("deleting consumer group record failed", "group", cg.ID, "err", err)
 		}

@@ -5,9 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -15,28 +13,17 @@ import (
 
 	"strom/internal/config"
 	"strom/internal/controller"
-	"strom/internal/metadata"
+	"strom/internal/coordinator/runtime"
 	"strom/internal/replica"
 )
 
 // Topics is the part of the metadata controller the coordinator needs:
 // the image (to validate commits and find __consumer_offsets) and topic
 // creation (to create __consumer_offsets on first use).
-type Topics interface {
-	Image() *metadata.Image
-	CreateTopics(ctx context.Context, specs []controller.TopicSpec, validateOnly bool) []controller.TopicResult
-}
+type Topics = runtime.Topics
 
 // Clock is the driver's time source; tests may substitute one they move.
-type Clock interface {
-	Now() time.Time
-	After(d time.Duration) <-chan time.Time
-}
-
-type wallClock struct{}
-
-func (wallClock) Now() time.Time                         { return time.Now() }
-func (wallClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+type Clock = runtime.Clock
 
 // Config wires a coordinator to the broker.
 type Config struct {
@@ -73,15 +60,9 @@ type Coordinator struct {
 	clock  Clock
 	log    *slog.Logger
 
-	inbox chan func()
-	stop  chan struct{}
-	done  chan struct{}
-	ctx   context.Context // cancelled by Close; bounds durability waits
-	cncl  context.CancelFunc
-
-	ready    chan struct{} // closed once __consumer_offsets is loaded
-	mu       sync.Mutex    // guards ensuring
-	ensuring bool
+	// rt runs the driver goroutine and __consumer_offsets (load, writes,
+	// readiness).
+	rt *runtime.Runtime
 
 	// Owned by the driver goroutine.
 	groups   map[string]*Group
@@ -96,7 +77,7 @@ type Coordinator struct {
 // starts loading it at once; otherwise the first group request creates it.
 func Start(cfg Config) *Coordinator {
 	if cfg.Clock == nil {
-		cfg.Clock = wallClock{}
+		cfg.Clock = runtime.WallClock{}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -112,22 +93,22 @@ func Start(cfg Config) *Coordinator {
 		},
 		crules:   consumerRulesFrom(b),
 		consumer: map[string]*ConsumerGroup{},
-		inbox:    make(chan func(), 256),
-		stop:     make(chan struct{}),
-		done:     make(chan struct{}),
-		ready:    make(chan struct{}),
 		groups:   map[string]*Group{},
 		pending:  pendingTxn{},
 		waiters:  map[Token]chan kmsg.Response{},
 	}
-	c.ctx, c.cncl = context.WithCancel(context.Background())
-	go c.run()
-	if cfg.Topics.Image().Topic(OffsetsTopic) != nil {
-		c.mu.Lock()
-		c.ensuring = true
-		c.mu.Unlock()
-		go c.ensure()
-	}
+	c.rt = runtime.New(runtime.Config{
+		Name: "group coordinator",
+		Topic: controller.TopicSpec{
+			Name:              OffsetsTopic,
+			NumPartitions:     b.OffsetsTopicNumPartitions,
+			ReplicationFactor: b.OffsetsTopicReplicationFactor,
+			Configs:           map[string]string{"cleanup.policy": "compact", "segment.bytes": "104857600", "compression.type": "producer"},
+		},
+		Topics: cfg.Topics, Replicas: cfg.Replicas, Logger: cfg.Logger, Clock: cfg.Clock,
+		Load: c.load, NextDeadline: c.nextDeadline, Tick: c.tick,
+	})
+	c.rt.Start()
 	return c
 }
 
@@ -142,134 +123,23 @@ func newMemberID(prefix string) string {
 
 // Close stops the driver. Parked requests are abandoned; their
 // connections are closing too.
-func (c *Coordinator) Close() {
-	select {
-	case <-c.stop:
-		return
-	default:
-	}
-	close(c.stop)
-	c.cncl()
-	<-c.done
-}
+func (c *Coordinator) Close() { c.rt.Close() }
 
 // Ready waits until __consumer_offsets is loaded. With create, a missing
 // topic is created first; without, a missing topic is ErrNoOffsetsTopic.
 func (c *Coordinator) Ready(ctx context.Context, create bool) error {
-	select {
-	case <-c.ready:
-		return nil
-	default:
-	}
-	c.mu.Lock()
-	if !c.ensuring {
-		if !create && c.cfg.Topics.Image().Topic(OffsetsTopic) == nil {
-			c.mu.Unlock()
-			return ErrNoOffsetsTopic
-		}
-		c.ensuring = true
-		go c.ensure()
-	}
-	c.mu.Unlock()
-	select {
-	case <-c.ready:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-c.stop:
+	switch err := c.rt.Ready(ctx, create); {
+	case errors.Is(err, runtime.ErrNoTopic):
+		return ErrNoOffsetsTopic
+	case errors.Is(err, runtime.ErrClosed):
 		return ErrClosed
+	default:
+		return err
 	}
 }
 
 // IsReady reports whether __consumer_offsets is loaded.
-func (c *Coordinator) IsReady() bool {
-	select {
-	case <-c.ready:
-		return true
-	default:
-		return false
-	}
-}
-
-// ensure creates __consumer_offsets if needed, waits for its partitions
-// to open here and has the driver load them. It retries until it
-// succeeds or the coordinator stops.
-func (c *Coordinator) ensure() {
-	for attempt := 0; ; attempt++ {
-		err := c.ensureOnce()
-		if err == nil {
-			close(c.ready)
-			return
-		}
-		if errors.Is(err, ErrClosed) {
-			return
-		}
-		c.log.Warn("group coordinator not ready yet", "attempt", attempt, "err", err)
-		select {
-		case <-c.stop:
-			return
-		case <-time.After(time.Second): // retry backoff
-		}
-	}
-}
-
-func (c *Coordinator) ensureOnce() error {
-	b := c.cfg.Broker
-	if c.cfg.Topics.Image().Topic(OffsetsTopic) == nil {
-		ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
-		res := c.cfg.Topics.CreateTopics(ctx, []controller.TopicSpec{{
-			Name:              OffsetsTopic,
-			NumPartitions:     b.OffsetsTopicNumPartitions,
-			ReplicationFactor: b.OffsetsTopicReplicationFactor,
-			Configs:           map[string]string{"cleanup.policy": "compact", "segment.bytes": "104857600", "compression.type": "producer"},
-		}}, false)
-		cancel()
-		if err := res[0].Err; err != nil && !errors.Is(err, controller.ErrTopicExists) {
-			return fmt.Errorf("creating %s: %w", OffsetsTopic, err)
-		}
-		c.log.Info("created internal topic", "topic", OffsetsTopic, "partitions", b.OffsetsTopicNumPartitions)
-	}
-	deadline := time.After(30 * time.Second)
-	var n int32
-	for {
-		sig := c.cfg.Replicas.Signal()
-		t := c.cfg.Topics.Image().Topic(OffsetsTopic)
-		if t != nil {
-			n = int32(len(t.Partitions))
-			open := int32(0)
-			for i := int32(0); i < n; i++ {
-				if _, err := c.cfg.Replicas.Partition(OffsetsTopic, i); err == nil {
-					open++
-				}
-			}
-			if open == n {
-				break
-			}
-		}
-		select {
-		case <-sig:
-		case <-deadline:
-			return fmt.Errorf("%s partitions did not open", OffsetsTopic)
-		case <-c.stop:
-			return ErrClosed
-		}
-	}
-	errc := make(chan error, 1)
-	if !c.post(func() { errc <- c.load(n) }) {
-		return ErrClosed
-	}
-	return <-errc
-}
-
-// post hands fn to the driver; false if the coordinator stopped.
-func (c *Coordinator) post(fn func()) bool {
-	select {
-	case c.inbox <- fn:
-		return true
-	case <-c.stop:
-		return false
-	}
-}
+func (c *Coordinator) IsReady() bool { return c.rt.IsReady() }
 
 // Do submits a group request. The response arrives on the returned
 // channel (buffered: the driver never waits for the reader). Requests
@@ -277,7 +147,7 @@ func (c *Coordinator) post(fn func()) bool {
 // and wait in the deferred part of the handler.
 func (c *Coordinator) Do(client Client, req kmsg.Request) <-chan kmsg.Response {
 	ch := make(chan kmsg.Response, 1)
-	if !c.post(func() {
+	if !c.rt.Post(func() {
 		c.nextTok++
 		tok := c.nextTok
 		c.waiters[tok] = ch
@@ -291,28 +161,7 @@ func (c *Coordinator) Do(client Client, req kmsg.Request) <-chan kmsg.Response {
 // Query runs fn on the driver with read access to the groups (used by
 // tests and introspection); fn must not keep references.
 func (c *Coordinator) Query(fn func(groups map[string]*Group)) {
-	done := make(chan struct{})
-	if c.post(func() { fn(c.groups); close(done) }) {
-		<-done
-	}
-}
-
-func (c *Coordinator) run() {
-	defer close(c.done)
-	for {
-		var timer <-chan time.Time
-		if d, ok := c.nextDeadline(); ok {
-			timer = c.clock.After(max(d.Sub(c.clock.Now()), 0))
-		}
-		select {
-		case fn := <-c.inbox:
-			fn()
-		case <-timer:
-			c.tick()
-		case <-c.stop:
-			return
-		}
-	}
+	c.rt.Call(func() { fn(c.groups) })
 }
 
 // nextDeadline scans every group: simple, and cheap next to the network
@@ -374,7 +223,7 @@ func (c *Coordinator) apply(g *Group, fx Effects) {
 		}
 	}
 	now := c.clock.Now()
-	c.write(g.ID, []kv{{groupKey(g.ID), groupValue(g.Snapshot(now))}}, func(err error) {
+	c.write(g.ID, []runtime.KV{{Key: groupKey(g.ID), Value: groupValue(g.Snapshot(now))}}, func(err error) {
 		for _, l := range ls {
 			if err != nil {
 				if sr, ok := l.resp.(*kmsg.SyncGroupResponse); ok {
@@ -390,25 +239,15 @@ func (c *Coordinator) apply(g *Group, fx Effects) {
 // write appends records to the group's __consumer_offsets partition and
 // calls done once they are durable (or failed). done always runs on
 // another goroutine, so it may post back to the driver.
-func (c *Coordinator) write(groupID string, recs []kv, done func(error)) {
-	c.writeBatch(groupID, buildBatch(recs, c.clock.Now()), done)
+func (c *Coordinator) write(groupID string, recs []runtime.KV, done func(error)) {
+	c.writeBatch(groupID, runtime.BuildBatch(recs, c.clock.Now()), done)
 }
 
 // writeBatch appends an encoded batch to the group's partition; see write.
 func (c *Coordinator) writeBatch(groupID string, batch []byte, done func(error)) {
-	now := c.clock.Now()
-	p, err := c.cfg.Replicas.Partition(OffsetsTopic, PartitionFor(groupID, c.nparts))
-	if err != nil {
-		go done(err)
-		return
-	}
-	res, err := p.Append(batch, now)
-	if err != nil {
+	if err := c.rt.Write(PartitionFor(groupID, c.nparts), batch, c.clock.Now(), done); err != nil {
 		c.log.Warn("writing group state failed", "group", groupID, "err", err)
-		go done(err)
-		return
 	}
-	go func() { done(p.WaitCommitted(c.ctx, res.LastOffset)) }()
 }
 
 // writeErrCode is what Kafka's GroupMetadataManager answers when the
@@ -428,34 +267,28 @@ func writeErrCode(err error) int16 {
 func (c *Coordinator) load(n int32) error {
 	now := c.clock.Now()
 	c.nparts = n
-	var recs int
-	for i := int32(0); i < n; i++ {
-		p, err := c.cfg.Replicas.Partition(OffsetsTopic, i)
+	// Records of transactional batches (TxnOffsetCommit) are staged;
+	// transaction markers settle them.
+	recs, err := c.rt.Replay(n, func(part int32, r runtime.Record) {
+		e, err := decodeEntry(r.Key, r.Value)
 		if err != nil {
-			return err
+			c.log.Warn("skipping unreadable __consumer_offsets record", "partition", part, "err", err)
+			return
 		}
-		k, err := loadPartition(p, func(key, value []byte, pid int64, txn bool) {
-			e, err := decodeEntry(key, value)
-			if err != nil {
-				c.log.Warn("skipping unreadable __consumer_offsets record", "partition", i, "err", err)
-				return
+		if r.Transactional {
+			// Staged until its marker (later in this partition, or
+			// from the transaction coordinator) settles it.
+			if !e.isMeta && e.offset != nil {
+				c.pending.stage(r.ProducerID, e.group, e.tp, *e.offset)
 			}
-			if txn {
-				// Staged until its marker (later in this partition, or
-				// from the transaction coordinator) settles it.
-				if !e.isMeta && e.offset != nil {
-					c.pending.stage(pid, e.group, e.tp, *e.offset)
-				}
-				return
-			}
-			c.applyEntry(now, e)
-		}, func(pid int64, commit bool) {
-			c.settle(now, pid, i, commit)
-		})
-		if err != nil {
-			return fmt.Errorf("loading %s-%d: %w", OffsetsTopic, i, err)
+			return
 		}
-		recs += k
+		c.applyEntry(now, e)
+	}, func(part int32, pid int64, commit bool) {
+		c.settle(now, pid, part, commit)
+	})
+	if err != nil {
+		return err
 	}
 	c.log.Info("group coordinator loaded", "partitions", n, "records", recs, "groups", len(c.groups))
 	return nil

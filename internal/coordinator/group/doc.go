@@ -26,7 +26,10 @@
 //     Kafka's design, becomes worthwhile with several brokers leading
 //     different partitions). Requests arrive through Do in submission
 //     order; session expiry, rebalance and initial-delay deadlines come
-//     from the Clock, so tests can substitute time.
+//     from the Clock, so tests can substitute time. The driver loop, the
+//     creation and loading of __consumer_offsets, replay and durable
+//     writes come from package runtime, shared with the transaction
+//     coordinator.
 //
 // Durability: an OffsetCommit is answered, and its offsets become
 // visible to OffsetFetch, only after its record is below the partition's

@@ -207,24 +207,6 @@ func TestInitialRebalanceDelay(t *testing.T) {
 	}
 }
 
-func TestPartitionForMatchesKafka(t *testing.T) {
-	// Java: "console-consumer-1".hashCode() etc., abs % 50.
-	for _, c := range []struct {
-		id   string
-		want int32
-	}{{"", 0}, {"a", 97 % 50}, {"ab", (97*31 + 98) % 50}} {
-		if got := PartitionFor(c.id, 50); got != c.want {
-			t.Errorf("PartitionFor(%q) = %d, want %d", c.id, got, c.want)
-		}
-	}
-	if h := javaStringHash("polygenelubricants"); h != -2147483648 {
-		t.Fatalf("javaStringHash: %d", h) // the famous MIN_VALUE hash
-	}
-	if got := PartitionFor("polygenelubricants", 50); got != 0 {
-		t.Fatalf("MIN_VALUE hash maps to partition 0 in Kafka, got %d", got)
-	}
-}
-
 func TestRecordsRoundTrip(t *testing.T) {
 	tp := TopicPartition{"t", 3}
 	e, err := decodeEntry(offsetKey("g", tp), offsetValue(Offset{Offset: 42, LeaderEpoch: 7, Metadata: "m", CommitTime: 5}))

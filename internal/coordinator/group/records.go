@@ -4,11 +4,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"strom/internal/record"
+	"strom/internal/coordinator/runtime"
 )
 
 // OffsetsTopic is Kafka's internal topic holding group state.
@@ -18,28 +17,7 @@ const OffsetsTopic = "__consumer_offsets"
 // as Kafka does (Utils.abs(groupId.hashCode) % partitions), so that
 // tooling which reads the topic finds a group where Kafka would put it.
 func PartitionFor(groupID string, partitions int32) int32 {
-	h := javaStringHash(groupID)
-	if h == -1<<31 {
-		h = 0
-	} else if h < 0 {
-		h = -h
-	}
-	return h % partitions
-}
-
-// javaStringHash is String.hashCode: over UTF-16 code units.
-func javaStringHash(s string) int32 {
-	var h int32
-	for _, r := range s {
-		if r >= 0x10000 {
-			r -= 0x10000
-			h = 31*h + int32(0xD800+(r>>10))
-			h = 31*h + int32(0xDC00+(r&0x3FF))
-			continue
-		}
-		h = 31*h + int32(r)
-	}
-	return h
+	return runtime.PartitionFor(groupID, partitions)
 }
 
 // Record keys and values use Kafka's own schemas from kmsg: offset
@@ -64,37 +42,6 @@ func groupKey(group string) []byte {
 }
 
 func groupValue(v kmsg.GroupMetadataValue) []byte { return v.AppendTo(nil) }
-
-type kv struct{ key, value []byte }
-
-// buildBatch encodes records as one uncompressed v2 batch with base
-// offset 0 (the log assigns offsets) and a correct CRC.
-func buildBatch(recs []kv, now time.Time) []byte {
-	var raw []byte
-	for i, r := range recs {
-		kr := kmsg.Record{OffsetDelta: int32(i), Key: r.key, Value: r.value}
-		body := kr.AppendTo(nil)
-		kr.Length = int32(len(body) - 1) // Length 0 took one varint byte
-		raw = kr.AppendTo(raw)
-	}
-	ts := now.UnixMilli()
-	b := kmsg.RecordBatch{
-		PartitionLeaderEpoch: -1,
-		Magic:                2,
-		LastOffsetDelta:      int32(len(recs) - 1),
-		FirstTimestamp:       ts,
-		MaxTimestamp:         ts,
-		ProducerID:           -1,
-		ProducerEpoch:        -1,
-		FirstSequence:        -1,
-		NumRecords:           int32(len(recs)),
-		Records:              raw,
-	}
-	out := b.AppendTo(nil)
-	binary.BigEndian.PutUint32(out[8:], uint32(len(out)-12))
-	binary.BigEndian.PutUint32(out[17:], record.ComputeCRC(out))
-	return out
-}
 
 // entry is one decoded __consumer_offsets record.
 type entry struct {

@@ -6,6 +6,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"strom/internal/coordinator/runtime"
+	"strom/internal/metadata"
 )
 
 // handle serves one request on the driver. tok is answered exactly once,
@@ -172,28 +174,22 @@ func (c *Coordinator) commit(now time.Time, req *kmsg.OffsetCommitRequest, tok T
 		o      Offset
 	}
 	var todo []pending
-	var recs []kv
+	var recs []runtime.KV
 	for ti, t := range req.Topics {
 		topic := img.Topic(t.Topic)
 		for pi, p := range t.Partitions {
-			out := &resp.Topics[ti].Partitions[pi]
-			switch {
-			case topic == nil || p.Partition < 0 || int(p.Partition) >= len(topic.Partitions):
-				out.ErrorCode = kerr.UnknownTopicOrPartition.Code
-			case p.Metadata != nil && len(*p.Metadata) > offsetMetadataMaxBytes:
-				out.ErrorCode = kerr.OffsetMetadataTooLarge.Code
-			default:
-				o := Offset{Offset: p.Offset, LeaderEpoch: -1, CommitTime: now.UnixMilli()}
-				if req.Version >= 6 {
-					o.LeaderEpoch = p.LeaderEpoch
-				}
-				if p.Metadata != nil {
-					o.Metadata = *p.Metadata
-				}
-				tp := TopicPartition{t.Topic, p.Partition}
-				todo = append(todo, pending{ti, pi, tp, o})
-				recs = append(recs, kv{offsetKey(req.Group, tp), offsetValue(o)})
+			epoch := int32(-1)
+			if req.Version >= 6 {
+				epoch = p.LeaderEpoch
 			}
+			o, code := newOffset(topic, p.Partition, p.Offset, epoch, p.Metadata, now)
+			if code != 0 {
+				resp.Topics[ti].Partitions[pi].ErrorCode = code
+				continue
+			}
+			tp := TopicPartition{t.Topic, p.Partition}
+			todo = append(todo, pending{ti, pi, tp, o})
+			recs = append(recs, runtime.KV{Key: offsetKey(req.Group, tp), Value: offsetValue(o)})
 		}
 	}
 	if len(todo) == 0 {
@@ -207,7 +203,7 @@ func (c *Coordinator) commit(now time.Time, req *kmsg.OffsetCommitRequest, tok T
 	// The answer waits until the records are durable; the offsets become
 	// visible to OffsetFetch at the same moment, on the driver.
 	c.write(g.ID, recs, func(err error) {
-		c.post(func() {
+		c.rt.Post(func() {
 			for _, p := range todo {
 				if err != nil {
 					resp.Topics[p.ti].Partitions[p.pi].ErrorCode = writeErrCode(err)
@@ -218,6 +214,25 @@ func (c *Coordinator) commit(now time.Time, req *kmsg.OffsetCommitRequest, tok T
 			ch <- resp
 		})
 	})
+}
+
+// newOffset checks one partition of an OffsetCommit or TxnOffsetCommit,
+// as Kafka checks both (the partition exists, the metadata fits
+// offset.metadata.max.bytes), and builds the Offset to store; a non-zero
+// code rejects the partition. leaderEpoch is -1 where the request
+// version does not carry one.
+func newOffset(topic *metadata.Topic, partition int32, offset int64, leaderEpoch int32, md *string, now time.Time) (Offset, int16) {
+	switch {
+	case topic == nil || partition < 0 || int(partition) >= len(topic.Partitions):
+		return Offset{}, kerr.UnknownTopicOrPartition.Code
+	case md != nil && len(*md) > offsetMetadataMaxBytes:
+		return Offset{}, kerr.OffsetMetadataTooLarge.Code
+	}
+	o := Offset{Offset: offset, LeaderEpoch: leaderEpoch, CommitTime: now.UnixMilli()}
+	if md != nil {
+		o.Metadata = *md
+	}
+	return o, 0
 }
 
 func fillCommit(req *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, code int16) {
@@ -487,7 +502,7 @@ func (c *Coordinator) deleteGroups(now time.Time, req *kmsg.DeleteGroupsRequest,
 	resp := req.ResponseKind().(*kmsg.DeleteGroupsResponse)
 	type del struct {
 		i    int
-		recs []kv
+		recs []runtime.KV
 	}
 	var dels []del
 	for _, id := range req.Groups {
@@ -501,16 +516,16 @@ func (c *Coordinator) deleteGroups(now time.Time, req *kmsg.DeleteGroupsRequest,
 		case cg != nil && cg.NumMembers() > 0:
 			rg.ErrorCode = kerr.NonEmptyGroup.Code
 		case cg != nil:
-			var recs []kv
+			var recs []runtime.KV
 			if g != nil {
 				for tp := range g.Offsets {
-					recs = append(recs, kv{offsetKey(id, tp), nil})
+					recs = append(recs, runtime.KV{Key: offsetKey(id, tp), Value: nil})
 				}
-				recs = append(recs, kv{groupKey(id), nil})
+				recs = append(recs, runtime.KV{Key: groupKey(id), Value: nil})
 				c.apply(g, g.MarkDead(now))
 				delete(c.groups, id)
 			}
-			recs = append(recs, kv{consumerKey(id), nil})
+			recs = append(recs, runtime.KV{Key: consumerKey(id), Value: nil})
 			cg.MarkDead()
 			delete(c.consumer, id)
 			dels = append(dels, del{len(resp.Groups), recs})
@@ -519,11 +534,11 @@ func (c *Coordinator) deleteGroups(now time.Time, req *kmsg.DeleteGroupsRequest,
 		case g.state != Empty:
 			rg.ErrorCode = kerr.NonEmptyGroup.Code
 		default:
-			var recs []kv
+			var recs []runtime.KV
 			for tp := range g.Offsets {
-				recs = append(recs, kv{offsetKey(id, tp), nil})
+				recs = append(recs, runtime.KV{Key: offsetKey(id, tp), Value: nil})
 			}
-			recs = append(recs, kv{groupKey(id), nil})
+			recs = append(recs, runtime.KV{Key: groupKey(id), Value: nil})
 			c.apply(g, g.MarkDead(now))
 			delete(c.groups, id)
 			dels = append(dels, del{len(resp.Groups), recs})
@@ -538,7 +553,7 @@ func (c *Coordinator) deleteGroups(now time.Time, req *kmsg.DeleteGroupsRequest,
 	remaining := len(dels)
 	for _, d := range dels {
 		c.write(resp.Groups[d.i].Group, d.recs, func(err error) {
-			c.post(func() {
+			c.rt.Post(func() {
 				if err != nil {
 					resp.Groups[d.i].ErrorCode = writeErrCode(err)
 				}
@@ -574,7 +589,7 @@ func (c *Coordinator) offsetDelete(now time.Time, req *kmsg.OffsetDeleteRequest,
 			subscribed[t] = true
 		}
 	}
-	var recs []kv
+	var recs []runtime.KV
 	var gone []TopicPartition
 	for _, t := range req.Topics {
 		rt := kmsg.NewOffsetDeleteResponseTopic()
@@ -586,7 +601,7 @@ func (c *Coordinator) offsetDelete(now time.Time, req *kmsg.OffsetDeleteRequest,
 			if subscribed[t.Topic] {
 				rp.ErrorCode = kerr.GroupSubscribedToTopic.Code
 			} else if _, ok := g.Offsets[tp]; ok {
-				recs = append(recs, kv{offsetKey(g.ID, tp), nil})
+				recs = append(recs, runtime.KV{Key: offsetKey(g.ID, tp), Value: nil})
 				gone = append(gone, tp)
 			}
 			rt.Partitions = append(rt.Partitions, rp)
@@ -599,7 +614,7 @@ func (c *Coordinator) offsetDelete(now time.Time, req *kmsg.OffsetDeleteRequest,
 	}
 	ch := c.take(tok)
 	c.write(g.ID, recs, func(err error) {
-		c.post(func() {
+		c.rt.Post(func() {
 			if err != nil {
 				resp.ErrorCode = writeErrCode(err)
 			} else {

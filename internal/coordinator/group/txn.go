@@ -20,6 +20,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"strom/internal/coordinator/runtime"
 	plog "strom/internal/log"
 	"strom/internal/record"
 )
@@ -78,10 +79,7 @@ func (c *Coordinator) settle(now time.Time, pid int64, part int32, commit bool) 
 // part. It returns when the driver has applied it, so that an EndTxn
 // answered afterwards is visible to OffsetFetch.
 func (c *Coordinator) CompleteTxn(producerID int64, part int32, commit bool) {
-	done := make(chan struct{})
-	if c.post(func() { c.settle(c.clock.Now(), producerID, part, commit); close(done) }) {
-		<-done
-	}
+	c.rt.Call(func() { c.settle(c.clock.Now(), producerID, part, commit) })
 }
 
 func (c *Coordinator) txnCommit(now time.Time, req *kmsg.TxnOffsetCommitRequest, tok Token) {
@@ -114,28 +112,22 @@ func (c *Coordinator) txnCommit(now time.Time, req *kmsg.TxnOffsetCommitRequest,
 		o  Offset
 	}
 	var todo []staged
-	var recs []kv
+	var recs []runtime.KV
 	for ti, t := range req.Topics {
 		topic := img.Topic(t.Topic)
 		for pi, p := range t.Partitions {
-			out := &resp.Topics[ti].Partitions[pi]
-			switch {
-			case topic == nil || p.Partition < 0 || int(p.Partition) >= len(topic.Partitions):
-				out.ErrorCode = kerr.UnknownTopicOrPartition.Code
-			case p.Metadata != nil && len(*p.Metadata) > offsetMetadataMaxBytes:
-				out.ErrorCode = kerr.OffsetMetadataTooLarge.Code
-			default:
-				o := Offset{Offset: p.Offset, LeaderEpoch: -1, CommitTime: now.UnixMilli()}
-				if req.Version >= 2 {
-					o.LeaderEpoch = p.LeaderEpoch
-				}
-				if p.Metadata != nil {
-					o.Metadata = *p.Metadata
-				}
-				tp := TopicPartition{t.Topic, p.Partition}
-				todo = append(todo, staged{tp, o})
-				recs = append(recs, kv{offsetKey(req.Group, tp), offsetValue(o)})
+			epoch := int32(-1)
+			if req.Version >= 2 {
+				epoch = p.LeaderEpoch
 			}
+			o, code := newOffset(topic, p.Partition, p.Offset, epoch, p.Metadata, now)
+			if code != 0 {
+				resp.Topics[ti].Partitions[pi].ErrorCode = code
+				continue
+			}
+			tp := TopicPartition{t.Topic, p.Partition}
+			todo = append(todo, staged{tp, o})
+			recs = append(recs, runtime.KV{Key: offsetKey(req.Group, tp), Value: offsetValue(o)})
 		}
 	}
 	if len(todo) == 0 {
@@ -143,10 +135,10 @@ func (c *Coordinator) txnCommit(now time.Time, req *kmsg.TxnOffsetCommitRequest,
 		return
 	}
 	ch := c.take(tok)
-	batch := buildBatch(recs, now)
+	batch := runtime.BuildBatch(recs, now)
 	markTransactional(batch, req.ProducerID, req.ProducerEpoch)
 	c.writeBatch(req.Group, batch, func(err error) {
-		c.post(func() {
+		c.rt.Post(func() {
 			if err != nil {
 				code := writeErrCode(err)
 				if errors.Is(err, plog.ErrInvalidProducerEpoch) {
@@ -168,7 +160,7 @@ func (c *Coordinator) txnCommit(now time.Time, req *kmsg.TxnOffsetCommitRequest,
 	})
 }
 
-// markTransactional turns a batch from buildBatch into a transactional
+// markTransactional turns a batch from runtime.BuildBatch into a transactional
 // batch of producer pid/epoch with no sequence (coordinator-written, as
 // Kafka's TxnOffsetCommit appends), fixing the CRC.
 func markTransactional(batch []byte, pid int64, epoch int16) {

@@ -3,9 +3,7 @@ package txn
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -13,16 +11,13 @@ import (
 	"strom/internal/config"
 	"strom/internal/controller"
 	"strom/internal/coordinator/group"
+	"strom/internal/coordinator/runtime"
 	plog "strom/internal/log"
-	"strom/internal/metadata"
 	"strom/internal/replica"
 )
 
 // Topics is the part of the metadata controller the coordinator needs.
-type Topics interface {
-	Image() *metadata.Image
-	CreateTopics(ctx context.Context, specs []controller.TopicSpec, validateOnly bool) []controller.TopicResult
-}
+type Topics = runtime.Topics
 
 // ProducerIDs hands out producer ids unique across restarts.
 type ProducerIDs interface {
@@ -38,15 +33,7 @@ type Offsets interface {
 }
 
 // Clock is the driver's time source; tests substitute one they move.
-type Clock interface {
-	Now() time.Time
-	After(d time.Duration) <-chan time.Time
-}
-
-type wallClock struct{}
-
-func (wallClock) Now() time.Time                         { return time.Now() }
-func (wallClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+type Clock = runtime.Clock
 
 // Config wires a coordinator to the broker.
 type Config struct {
@@ -74,15 +61,9 @@ type Coordinator struct {
 	clock Clock
 	log   *slog.Logger
 
-	inbox chan func()
-	stop  chan struct{}
-	done  chan struct{}
-	ctx   context.Context
-	cncl  context.CancelFunc
-
-	ready    chan struct{}
-	mu       sync.Mutex // guards ensuring
-	ensuring bool
+	// rt runs the driver goroutine and __transaction_state (load,
+	// writes, readiness).
+	rt *runtime.Runtime
 
 	// Owned by the driver goroutine.
 	txns   map[string]*Txn
@@ -93,146 +74,50 @@ type Coordinator struct {
 // once, otherwise the first transactional request creates it.
 func Start(cfg Config) *Coordinator {
 	if cfg.Clock == nil {
-		cfg.Clock = wallClock{}
+		cfg.Clock = runtime.WallClock{}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
 	c := &Coordinator{
 		cfg: cfg, clock: cfg.Clock, log: cfg.Logger,
-		inbox: make(chan func(), 256),
-		stop:  make(chan struct{}),
-		done:  make(chan struct{}),
-		ready: make(chan struct{}),
-		txns:  map[string]*Txn{},
+		txns: map[string]*Txn{},
 	}
-	c.ctx, c.cncl = context.WithCancel(context.Background())
-	go c.run()
-	if cfg.Topics.Image().Topic(StateTopic) != nil {
-		c.mu.Lock()
-		c.ensuring = true
-		c.mu.Unlock()
-		go c.ensure()
-	}
+	b := cfg.Broker
+	c.rt = runtime.New(runtime.Config{
+		Name: "transaction coordinator",
+		Topic: controller.TopicSpec{
+			Name:              StateTopic,
+			NumPartitions:     b.TransactionStateLogNumPartitions,
+			ReplicationFactor: b.TransactionStateLogReplicationFactor,
+			Configs:           map[string]string{"cleanup.policy": "compact", "segment.bytes": "104857600", "compression.type": "uncompressed", "min.insync.replicas": "1"},
+		},
+		Topics: cfg.Topics, Replicas: cfg.Replicas, Logger: cfg.Logger, Clock: cfg.Clock,
+		Load: c.load, NextDeadline: c.nextDeadline, Tick: c.tick,
+	})
+	c.rt.Start()
 	return c
 }
 
 // Close stops the driver. Transactions being completed stay in their
 // Prepare state on disk and are completed after the next start.
-func (c *Coordinator) Close() {
-	select {
-	case <-c.stop:
-		return
-	default:
-	}
-	close(c.stop)
-	c.cncl()
-	<-c.done
-}
+func (c *Coordinator) Close() { c.rt.Close() }
 
 // Ready waits until __transaction_state is loaded; with create, a missing
 // topic is created first.
 func (c *Coordinator) Ready(ctx context.Context, create bool) error {
-	select {
-	case <-c.ready:
-		return nil
-	default:
-	}
-	c.mu.Lock()
-	if !c.ensuring {
-		if !create && c.cfg.Topics.Image().Topic(StateTopic) == nil {
-			c.mu.Unlock()
-			return ErrNoStateTopic
-		}
-		c.ensuring = true
-		go c.ensure()
-	}
-	c.mu.Unlock()
-	select {
-	case <-c.ready:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-c.stop:
+	switch err := c.rt.Ready(ctx, create); {
+	case errors.Is(err, runtime.ErrNoTopic):
+		return ErrNoStateTopic
+	case errors.Is(err, runtime.ErrClosed):
 		return ErrClosed
+	default:
+		return err
 	}
 }
 
 // IsReady reports whether __transaction_state is loaded.
-func (c *Coordinator) IsReady() bool {
-	select {
-	case <-c.ready:
-		return true
-	default:
-		return false
-	}
-}
-
-func (c *Coordinator) ensure() {
-	for attempt := 0; ; attempt++ {
-		err := c.ensureOnce()
-		if err == nil {
-			close(c.ready)
-			return
-		}
-		if errors.Is(err, ErrClosed) {
-			return
-		}
-		c.log.Warn("transaction coordinator not ready yet", "attempt", attempt, "err", err)
-		select {
-		case <-c.stop:
-			return
-		case <-time.After(time.Second): // retry backoff
-		}
-	}
-}
-
-func (c *Coordinator) ensureOnce() error {
-	b := c.cfg.Broker
-	if c.cfg.Topics.Image().Topic(StateTopic) == nil {
-		ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
-		res := c.cfg.Topics.CreateTopics(ctx, []controller.TopicSpec{{
-			Name:              StateTopic,
-			NumPartitions:     b.TransactionStateLogNumPartitions,
-			ReplicationFactor: b.TransactionStateLogReplicationFactor,
-			Configs:           map[string]string{"cleanup.policy": "compact", "segment.bytes": "104857600", "compression.type": "uncompressed", "min.insync.replicas": "1"},
-		}}, false)
-		cancel()
-		if err := res[0].Err; err != nil && !errors.Is(err, controller.ErrTopicExists) {
-			return fmt.Errorf("creating %s: %w", StateTopic, err)
-		}
-		c.log.Info("created internal topic", "topic", StateTopic, "partitions", b.TransactionStateLogNumPartitions)
-	}
-	deadline := time.After(30 * time.Second)
-	var n int32
-	for {
-		sig := c.cfg.Replicas.Signal()
-		if t := c.cfg.Topics.Image().Topic(StateTopic); t != nil {
-			n = int32(len(t.Partitions))
-			open := int32(0)
-			for i := int32(0); i < n; i++ {
-				if _, err := c.cfg.Replicas.Partition(StateTopic, i); err == nil {
-					open++
-				}
-			}
-			if open == n {
-				break
-			}
-		}
-		select {
-		case <-sig:
-		case <-deadline:
-			return fmt.Errorf("%s partitions did not open", StateTopic)
-		case <-c.stop:
-			return ErrClosed
-		}
-	}
-	errc := make(chan error, 1)
-	if !c.post(func() { errc <- c.load(n) }) {
-		return ErrClosed
-	}
-	return <-errc
-}
+func (c *Coordinator) IsReady() bool { return c.rt.IsReady() }
 
 // load rebuilds every transactional id from __transaction_state, then
 // finishes what a stop interrupted: transactions left in a Prepare state
@@ -240,33 +125,25 @@ func (c *Coordinator) ensureOnce() error {
 // their timeout still applies. Runs on the driver.
 func (c *Coordinator) load(n int32) error {
 	c.nparts = n
-	recs := 0
-	for i := int32(0); i < n; i++ {
-		p, err := c.cfg.Replicas.Partition(StateTopic, i)
+	recs, err := c.rt.Replay(n, func(part int32, r runtime.Record) {
+		id, m, err := decodeState(r.Key, r.Value)
 		if err != nil {
-			return err
+			c.log.Warn("skipping unreadable __transaction_state record", "partition", part, "err", err)
+			return
 		}
-		k, err := readPartition(p, func(key, value []byte) {
-			id, m, err := decodeState(key, value)
-			if err != nil {
-				c.log.Warn("skipping unreadable __transaction_state record", "partition", i, "err", err)
-				return
-			}
-			if m == nil {
-				delete(c.txns, id)
-				return
-			}
-			t := c.txns[id]
-			if t == nil {
-				t = NewTxn(id)
-				c.txns[id] = t
-			}
-			t.Apply(*m)
-		})
-		if err != nil {
-			return fmt.Errorf("loading %s-%d: %w", StateTopic, i, err)
+		if m == nil {
+			delete(c.txns, id)
+			return
 		}
-		recs += k
+		t := c.txns[id]
+		if t == nil {
+			t = NewTxn(id)
+			c.txns[id] = t
+		}
+		t.Apply(*m)
+	}, nil)
+	if err != nil {
+		return err
 	}
 	resumed := 0
 	for _, t := range c.txns {
@@ -279,42 +156,15 @@ func (c *Coordinator) load(n int32) error {
 	return nil
 }
 
-func (c *Coordinator) post(fn func()) bool {
-	select {
-	case c.inbox <- fn:
-		return true
-	case <-c.stop:
-		return false
-	}
-}
-
 // call runs fn on the driver and returns its response channel; a stopped
 // coordinator answers with errResp.
 func (c *Coordinator) call(errResp func() kmsg.Response, fn func(reply func(kmsg.Response))) <-chan kmsg.Response {
 	ch := make(chan kmsg.Response, 1)
 	once := func(r kmsg.Response) { ch <- r }
-	if !c.post(func() { fn(once) }) {
+	if !c.rt.Post(func() { fn(once) }) {
 		ch <- errResp()
 	}
 	return ch
-}
-
-func (c *Coordinator) run() {
-	defer close(c.done)
-	for {
-		var timer <-chan time.Time
-		if d, ok := c.nextDeadline(); ok {
-			timer = c.clock.After(max(d.Sub(c.clock.Now()), 0))
-		}
-		select {
-		case fn := <-c.inbox:
-			fn()
-		case <-timer:
-			c.tick()
-		case <-c.stop:
-			return
-		}
-	}
 }
 
 func (c *Coordinator) nextDeadline() (time.Time, bool) {
@@ -349,7 +199,7 @@ func (c *Coordinator) tick() {
 func (c *Coordinator) store(t *Txn, next Meta, done func(error)) {
 	t.Pending = &next
 	c.write(t.ID, stateValue(next), func(err error) {
-		c.post(func() {
+		c.rt.Post(func() {
 			t.Pending = nil
 			if err == nil {
 				t.Apply(next)
@@ -365,17 +215,8 @@ func (c *Coordinator) store(t *Txn, next Meta, done func(error)) {
 // and calls done (on another goroutine) once it is durable or failed.
 func (c *Coordinator) write(id string, value []byte, done func(error)) {
 	now := c.clock.Now()
-	p, err := c.cfg.Replicas.Partition(StateTopic, group.PartitionFor(id, c.nparts))
-	if err != nil {
-		go done(err)
-		return
-	}
-	res, err := p.Append(buildBatch(stateKey(id), value, now), now)
-	if err != nil {
-		go done(err)
-		return
-	}
-	go func() { done(p.WaitCommitted(c.ctx, res.LastOffset)) }()
+	batch := runtime.BuildBatch([]runtime.KV{{Key: stateKey(id), Value: value}}, now)
+	_ = c.rt.Write(runtime.PartitionFor(id, c.nparts), batch, now, done) // done reports any failure
 }
 
 // complete writes the markers of t's Prepare state to every partition in
@@ -396,7 +237,7 @@ func (c *Coordinator) complete(t *Txn, reply func(code int16)) {
 				return
 			}
 		}
-		c.post(func() {
+		c.rt.Post(func() {
 			c.store(t, t.Complete(c.clock.Now()), func(err error) {
 				t.completing = false
 				if err != nil {
@@ -437,7 +278,7 @@ func (c *Coordinator) writeMarker(tp TP, pid int64, epoch int16, commit bool) er
 		}
 		c.log.Warn("writing transaction marker failed; retrying", "topic", tp.Topic, "partition", tp.Partition, "attempt", attempt, "err", err)
 		select {
-		case <-c.stop:
+		case <-c.rt.Stopping():
 			return ErrClosed
 		case <-time.After(200 * time.Millisecond): // retry backoff
 		}
@@ -453,5 +294,5 @@ func (c *Coordinator) writeMarkerOnce(tp TP, pid int64, epoch int16, commit bool
 	if err != nil {
 		return err
 	}
-	return p.WaitCommitted(c.ctx, last)
+	return p.WaitCommitted(c.rt.Context(), last)
 }

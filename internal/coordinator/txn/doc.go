@@ -24,7 +24,9 @@
 //     Clock, so tests move it: transactions open past their timeout
 //     (transaction.timeout.ms from the producer, at most
 //     transaction.max.timeout.ms) are aborted under a bumped epoch, which
-//     fences the producer.
+//     fences the producer. The driver loop, the creation and loading of
+//     __transaction_state, replay and durable writes come from package
+//     runtime, shared with the group coordinator.
 //
 // Completion (EndTxn, a timeout, or a new producer taking over an id with
 // an open transaction): the PrepareCommit/PrepareAbort state is stored

@@ -310,9 +310,7 @@ func (c *Coordinator) list(now time.Time, req *kmsg.ListTransactionsRequest) *km
 // one Kafka error code per partition (0: accept).
 func (c *Coordinator) Verify(id string, pid int64, epoch int16, tps []TP) []int16 {
 	out := make([]int16, len(tps))
-	done := make(chan struct{})
-	if !c.post(func() {
-		defer close(done)
+	if !c.rt.Call(func() {
 		t := c.txns[id]
 		for i, tp := range tps {
 			if t == nil {
@@ -327,17 +325,13 @@ func (c *Coordinator) Verify(id string, pid int64, epoch int16, tps []TP) []int1
 		}
 		return out
 	}
-	<-done
 	return out
 }
 
 // Query runs fn on the driver with read access to the transactional ids
 // (tests and introspection); fn must not keep references.
 func (c *Coordinator) Query(fn func(txns map[string]*Txn)) {
-	done := make(chan struct{})
-	if c.post(func() { fn(c.txns); close(done) }) {
-		<-done
-	}
+	c.rt.Call(func() { fn(c.txns) })
 }
 
 // ErrorResponse answers a transaction request with code.
