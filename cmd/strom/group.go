@@ -201,6 +201,12 @@ func (o *groupOpts) describe(cmd *cobra.Command, groups []string) error {
 			continue
 		}
 		if l.State == "Dead" {
+			// A KIP-848 group is invisible to DescribeGroups (it answers
+			// Dead, as Kafka does); ask ConsumerGroupDescribe instead.
+			if gj, ok := describeConsumerGroup(ctx, adm, name); ok {
+				out = append(out, gj)
+				continue
+			}
 			errs = append(errs, fmt.Errorf("group %q does not exist", name))
 			continue
 		}
@@ -438,4 +444,88 @@ func (o *groupOpts) delete(cmd *cobra.Command, groups []string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// describeConsumerGroup describes a KIP-848 group: members and their
+// assignments from ConsumerGroupDescribe, lag from committed and end
+// offsets. ok is false when no such group exists.
+func describeConsumerGroup(ctx context.Context, adm *kadm.Client, name string) (groupJSON, bool) {
+	ds, err := adm.DescribeConsumerGroups(ctx, name)
+	if err != nil {
+		return groupJSON{}, false
+	}
+	d, ok := ds[name]
+	if !ok || d.Err != nil || d.State == "" || d.State == "Dead" {
+		return groupJSON{}, false
+	}
+	gj := groupJSON{Group: name, State: d.State, Protocol: d.AssignorName + " (consumer protocol)", Members: []memberJSON{}, Partitions: []partJSON{}}
+	owner := map[string]string{}
+	for _, m := range d.Members {
+		mj := memberJSON{MemberID: m.MemberID, InstanceID: m.InstanceID, ClientID: m.ClientID, Host: m.ClientHost, Assigned: []string{}}
+		for t, ps := range m.Assignment {
+			for p := range ps {
+				tp := t + "-" + strconv.Itoa(int(p))
+				mj.Assigned = append(mj.Assigned, tp)
+				owner[tp] = m.MemberID
+			}
+		}
+		sort.Strings(mj.Assigned)
+		gj.Members = append(gj.Members, mj)
+	}
+	offs, err := adm.FetchOffsets(ctx, name)
+	if err != nil {
+		return gj, true
+	}
+	// Every partition that is committed or assigned, as kafka-consumer-groups
+	// shows them: an assigned partition without a commit lags by its end.
+	type tp struct {
+		topic string
+		part  int32
+	}
+	committed := map[tp]int64{}
+	topicSet := map[string]bool{}
+	for _, o := range offs.Sorted() {
+		committed[tp{o.Topic, o.Partition}] = o.At
+		topicSet[o.Topic] = true
+	}
+	for _, m := range d.Members {
+		for t, ps := range m.Assignment {
+			topicSet[t] = true
+			for p := range ps {
+				if _, ok := committed[tp{t, p}]; !ok {
+					committed[tp{t, p}] = -1
+				}
+			}
+		}
+	}
+	topics := make([]string, 0, len(topicSet))
+	for t := range topicSet {
+		topics = append(topics, t)
+	}
+	ends, err := adm.ListEndOffsets(ctx, topics...)
+	if err != nil {
+		return gj, true
+	}
+	keys := make([]tp, 0, len(committed))
+	for k := range committed {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].topic != keys[j].topic {
+			return keys[i].topic < keys[j].topic
+		}
+		return keys[i].part < keys[j].part
+	})
+	for _, k := range keys {
+		at := committed[k]
+		pj := partJSON{Topic: k.topic, Partition: k.part, Committed: at, End: -1, Lag: -1,
+			MemberID: owner[k.topic+"-"+strconv.Itoa(int(k.part))]}
+		if e, ok := ends.Lookup(k.topic, k.part); ok && e.Err == nil {
+			pj.End = e.Offset
+			pj.Lag = max(e.Offset-max(at, 0), 0)
+			gj.TotalLag += pj.Lag
+		}
+		gj.Partitions = append(gj.Partitions, pj)
+	}
+	return gj, true
 }
