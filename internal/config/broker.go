@@ -135,9 +135,13 @@ func Default() *Broker {
 	}
 }
 
-// DefaultLogDir is the log.dirs default: ~/.strom/data, or
-// $TMPDIR/strom-data when the home directory is unknown.
+// DefaultLogDir is the log.dirs default: $STROM_DATA_DIR when set, else
+// ~/.strom/data, or $TMPDIR/strom-data when the home directory is unknown.
+// log.dirs in a file or an override always wins.
 func DefaultLogDir() string {
+	if d := os.Getenv("STROM_DATA_DIR"); d != "" {
+		return d
+	}
 	if home, err := os.UserHomeDir(); err == nil && home != "" {
 		return filepath.Join(home, ".strom", "data")
 	}

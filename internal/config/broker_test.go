@@ -309,3 +309,22 @@ func TestBrokerRowsRoundTrip(t *testing.T) {
 		t.Fatalf("round trip differs:\n got %+v\nwant %+v", b, Default())
 	}
 }
+
+// STROM_DATA_DIR moves the default data directory; log.dirs still wins.
+func TestDataDirEnv(t *testing.T) {
+	t.Setenv("STROM_DATA_DIR", "/srv/strom-env")
+	b, _, err := Load("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.LogDirs) != 1 || b.LogDirs[0] != "/srv/strom-env" {
+		t.Fatalf("log.dirs %v, want the STROM_DATA_DIR value", b.LogDirs)
+	}
+	b, _, err = Load("", []string{"log.dirs=/srv/explicit"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.LogDirs[0] != "/srv/explicit" {
+		t.Fatalf("log.dirs %v, want the explicit value", b.LogDirs)
+	}
+}
