@@ -239,6 +239,12 @@ func (m *Manager) Apply(prev, next *metadata.Image) {
 			m.remove(p)
 		}
 	}
+	type pending struct {
+		t  *metadata.Topic
+		pm metadata.Partition
+		tc config.Topic
+	}
+	var toOpen []pending
 	for _, t := range next.Topics {
 		tc, err := m.cfg.Broker.ResolveTopic(t.Configs)
 		if err != nil {
@@ -253,9 +259,7 @@ func (m *Manager) Apply(prev, next *metadata.Image) {
 			p := m.parts[partKey{t.Name, pm.Index}]
 			m.mu.RUnlock()
 			if p == nil {
-				if err := m.open(t, pm, tc); err != nil {
-					m.logger.Error("cannot open partition", "topic", t.Name, "partition", pm.Index, "err", err)
-				}
+				toOpen = append(toOpen, pending{t, pm, tc})
 				continue
 			}
 			if pm.LeaderEpoch > p.LeaderEpoch() {
@@ -272,7 +276,39 @@ func (m *Manager) Apply(prev, next *metadata.Image) {
 			}
 		}
 	}
-	m.removeOrphans(next)
+	// Opening a new partition costs a few fsyncs (directory, metadata file,
+	// epoch checkpoint); open many at once so that creating thousands of
+	// partitions, or starting with them, is not a serial chain of fsyncs.
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 16)
+	for _, o := range toOpen {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if err := m.open(o.t, o.pm, o.tc); err != nil {
+				m.logger.Error("cannot open partition", "topic", o.t.Name, "partition", o.pm.Index, "err", err)
+			}
+		}()
+	}
+	wg.Wait()
+	// Orphaned directories can only appear at start-up (a topic deleted
+	// while the broker was down) or when a topic goes away; scanning the
+	// log directories on every image would cost O(partitions) per change.
+	if prev == nil || len(prev.Topics) == 0 || removedTopic(prev, next) {
+		m.removeOrphans(next)
+	}
+}
+
+// removedTopic reports whether a topic of prev is gone (or recreated) in next.
+func removedTopic(prev, next *metadata.Image) bool {
+	for name, t := range prev.Topics {
+		if n := next.Topic(name); n == nil || n.ID != t.ID || len(n.Partitions) < len(t.Partitions) {
+			return true
+		}
+	}
+	return false
 }
 
 func logConfig(tc config.Topic) plog.Config {
