@@ -10,6 +10,7 @@ import (
 	"net"
 	"runtime/debug"
 	"slices"
+	"syscall"
 	"sync/atomic"
 	"time"
 
@@ -76,7 +77,12 @@ func (c *conn) run() {
 		c.write()
 	}()
 	err := c.read()
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && c.ctx.Err() == nil {
+	switch {
+	case err == nil || errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || c.ctx.Err() != nil:
+	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE):
+		// The client went away without a FIN: routine for killed clients.
+		c.s.cfg.Logger.Debug("client reset the connection", "remote", c.info.RemoteAddr, "client_id", c.info.ClientID)
+	default:
 		connectionsClosedWithError.Inc()
 		c.s.cfg.Logger.Warn("closing connection", "remote", c.info.RemoteAddr, "client_id", c.info.ClientID, "reason", err)
 	}
