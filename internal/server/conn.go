@@ -10,8 +10,8 @@ import (
 	"net"
 	"runtime/debug"
 	"slices"
-	"syscall"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kbin"
