@@ -108,6 +108,14 @@ func Start(ctx context.Context, cfg Config) (*Controller, error) {
 		return nil, err
 	}
 	im := c.Image()
+	// Subscribers get the last delivered image first; wait until the
+	// replayed log has been delivered, or a subscriber that joins now
+	// would start from a stale image (one without the topics that exist)
+	// and, e.g., take their partition directories for orphans.
+	if err := c.pub.wait(wctx, im.Offset); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("controller: wait for metadata publication: %w", err)
+	}
 	c.logger.Info("controller started", "cluster_id", im.ClusterID, "offset", im.Offset, "topics", len(im.Topics), "brokers", len(im.Brokers))
 	return c, nil
 }

@@ -86,6 +86,8 @@ func (p *publisher) run() {
 func (p *publisher) subscribe(fn func(prev, next *metadata.Image)) {
 	p.deliverMu.Lock()
 	defer p.deliverMu.Unlock()
+	// p.last is the newest delivered image; images still queued reach this
+	// subscriber later, in order, with p.last as their prev.
 	fn(metadata.Empty(), p.last)
 	p.subs = append(p.subs, fn)
 }

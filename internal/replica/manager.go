@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"strom/internal/config"
@@ -41,6 +42,8 @@ type Manager struct {
 
 	sigMu sync.Mutex
 	sig   chan struct{} // closed and replaced whenever a high watermark moves
+
+	applied atomic.Uint64 // offset of the newest metadata image applied
 
 	flushWake chan struct{}
 	closed    chan struct{}
@@ -232,6 +235,13 @@ func (m *Manager) LogDir(topic string, index int32) string {
 // pushes config changes. It is called by the controller's publisher, one
 // image at a time.
 func (m *Manager) Apply(prev, next *metadata.Image) {
+	// Never act on an image older than one already applied: a stale image
+	// lacks recent topics, and their partitions would be deleted.
+	if last := m.applied.Load(); next.Offset < last {
+		m.logger.Warn("ignoring an older metadata image", "offset", next.Offset, "applied", last)
+		return
+	}
+	m.applied.Store(next.Offset)
 	// Removed or recreated topics.
 	for _, p := range m.All() {
 		t := next.Topic(p.Topic)
