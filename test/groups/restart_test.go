@@ -35,9 +35,10 @@ func TestFranzBrokerRestartDuringGroupConsumption(t *testing.T) {
 
 	b.Restart() // the members stay running and reconnect
 	// Committed offsets are durable, so they must all be back; the wait
-	// only covers the coordinator loading __consumer_offsets. (A CI run
-	// once saw an empty answer right after the restart; if this wait ever
-	// fails, the offsets were lost, not late.)
+	// only covers the coordinator loading __consumer_offsets. (This test
+	// caught a restart that deleted every partition directory, see
+	// internal/controller/subscribe_test.go: a failure here means lost
+	// offsets, not late ones.)
 	var got map[int32]int64
 	waitFor(t, 15*time.Second, "committed offsets back after the restart", func() bool {
 		got = committed(t, b.Addr, group, topic)
