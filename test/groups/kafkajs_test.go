@@ -25,14 +25,14 @@ func needKafkajs(t *testing.T) string {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("SKIPPING: node is not installed; the kafkajs consumer-group test did not run (apt install nodejs npm)")
+		ktest.MissingTool(t, "node (apt install nodejs npm)")
 	}
 	if _, err := os.Stat(filepath.Join(kafkajsDir, "node_modules", "kafkajs", "package.json")); err == nil {
 		return node
 	}
 	npm, err := exec.LookPath("npm")
 	if err != nil {
-		t.Skip("SKIPPING: npm is not installed and test/groups/kafkajs/node_modules is missing; the kafkajs consumer-group test did not run (apt install npm)")
+		ktest.MissingTool(t, "npm (apt install npm), needed for test/groups/kafkajs/node_modules")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()

@@ -37,9 +37,7 @@ func kcatGroup(t *testing.T, addr, group, topic string) []string {
 }
 
 func TestKcatGroupThreeRuns(t *testing.T) {
-	if _, err := exec.LookPath("kcat"); err != nil {
-		t.Skip("SKIP: kcat is not installed")
-	}
+	ktest.NeedTool(t, "kcat")
 	b := startBroker(t)
 	topic := ktest.CreateTopic(t, b.Addr, 3)
 	group := uniqueGroup(t)

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"strom/test/clients/ktest"
 )
 
 // usersProgram is the user's Python program (../shared/seeds), filled in
@@ -54,12 +56,7 @@ c.close()
 
 func needPython(t *testing.T, module string) {
 	t.Helper()
-	if _, err := os.Stat("/usr/bin/python3"); err != nil {
-		t.Skip("SKIP: /usr/bin/python3 is missing")
-	}
-	if err := exec.Command("/usr/bin/python3", "-c", "import "+module).Run(); err != nil {
-		t.Skipf("SKIP: python module %s is missing (apt install python3-%s)", module, strings.ReplaceAll(module, "_", "-"))
-	}
+	ktest.NeedPython(t, module)
 }
 
 func runPython(t *testing.T, script string, args ...string) string {

@@ -15,46 +15,16 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"strom/test/clients/ktest"
 )
 
 // toolTimeout bounds every external program run.
 const toolTimeout = 60 * time.Second
 
-const python = "/usr/bin/python3"
+const python = ktest.Python
 
-func requireTools() bool { return os.Getenv("STROM_INTEROP_REQUIRE_TOOLS") == "1" }
-
-func missingTool(t *testing.T, what string) {
-	t.Helper()
-	if requireTools() {
-		t.Fatalf("%s not installed but STROM_INTEROP_REQUIRE_TOOLS=1", what)
-	}
-	t.Skipf("SKIPPING: %s not installed; CI installs it", what)
-}
-
-// needKcat returns the kcat path or skips the test loudly.
-func needKcat(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("kcat")
-	if err != nil {
-		missingTool(t, "kcat")
-	}
-	return p
-}
-
-// needPython skips the test loudly unless /usr/bin/python3 can import module.
-func needPython(t *testing.T, module, pkg string) {
-	t.Helper()
-	if _, err := os.Stat(python); err != nil {
-		missingTool(t, python)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), toolTimeout)
-	defer cancel()
-	if out, err := exec.CommandContext(ctx, python, "-c", "import "+module).CombinedOutput(); err != nil {
-		t.Logf("import %s: %v\n%s", module, err, out)
-		missingTool(t, pkg)
-	}
-}
+func needKcat(t *testing.T) string { return ktest.NeedTool(t, "kcat") }
 
 // run executes name with args and stdin under toolTimeout and returns
 // stdout; it fails the test on a non-zero exit, showing stderr.

@@ -50,7 +50,7 @@ func checkPyRecords(t *testing.T, what string, got []pyRecord, valueFmt string, 
 // and partition counts; assign() from the beginning and from offset 3 reads
 // the same keys, values and headers back.
 func TestConfluentKafkaProduceConsume(t *testing.T) {
-	needPython(t, "confluent_kafka", "python3-confluent-kafka")
+	ktest.NeedPython(t, "confluent_kafka")
 	t.Parallel()
 	b := harness.Start(t)
 	topic := ktest.CreateTopic(t, b.Addr, 1)
@@ -127,7 +127,7 @@ type pyErr struct {
 // problem; list_topics shows the new topic; describe_configs returns its
 // configs; delete_topics removes it.
 func TestConfluentKafkaAdmin(t *testing.T) {
-	needPython(t, "confluent_kafka", "python3-confluent-kafka")
+	ktest.NeedPython(t, "confluent_kafka")
 	t.Parallel()
 	b := harness.Start(t)
 	prefix := ktest.UniqueTopic(t)
@@ -183,7 +183,7 @@ func TestConfluentKafkaAdmin(t *testing.T) {
 // plus flush() the rest; KafkaConsumer with assign() + seek_to_beginning and
 // seek(3) reads everything back.
 func TestKafkaPythonProduceConsume(t *testing.T) {
-	needPython(t, "kafka", "python3-kafka")
+	ktest.NeedPython(t, "kafka")
 	t.Parallel()
 	b := harness.Start(t)
 	topic := ktest.CreateTopic(t, b.Addr, 1)
@@ -240,7 +240,7 @@ func TestKafkaPythonProduceConsume(t *testing.T) {
 // TestKafkaPythonAdmin: KafkaAdminClient create_topics (no topic error),
 // list_topics shows it, delete_topics (no error) and it disappears.
 func TestKafkaPythonAdmin(t *testing.T) {
-	needPython(t, "kafka", "python3-kafka")
+	ktest.NeedPython(t, "kafka")
 	t.Parallel()
 	b := harness.Start(t)
 	prefix := ktest.UniqueTopic(t)

@@ -67,12 +67,7 @@ print('DONE', flush=True)
 // librdkafka's transactional producer commits and aborts against Strom,
 // and its read_committed consumer sees exactly the committed records.
 func TestConfluentKafkaTransactions(t *testing.T) {
-	if _, err := os.Stat("/usr/bin/python3"); err != nil {
-		t.Skip("SKIP: /usr/bin/python3 is missing")
-	}
-	if err := exec.Command("/usr/bin/python3", "-c", "import confluent_kafka").Run(); err != nil {
-		t.Skip("SKIP: python module confluent_kafka is missing (apt install python3-confluent-kafka)")
-	}
+	ktest.NeedPython(t, "confluent_kafka")
 	b := startBroker(t)
 	topic := ktest.CreateTopic(t, b.Addr, 2)
 	path := filepath.Join(t.TempDir(), "txn.py")
