@@ -304,75 +304,74 @@ func (c *Coordinator) offsetFetch(req *kmsg.OffsetFetchRequest) *kmsg.OffsetFetc
 	}
 	if req.Version >= 8 {
 		for _, rg := range req.Groups {
-			gr := kmsg.NewOffsetFetchResponseGroup()
-			gr.Group = rg.Group
-			topics := map[string][]int32{}
-			var order []string
-			for _, t := range rg.Topics {
-				if _, ok := topics[t.Topic]; !ok {
-					order = append(order, t.Topic)
-				}
-				topics[t.Topic] = append(topics[t.Topic], t.Partitions...)
+			topics := make([]offsetFetchTopic, len(rg.Topics))
+			for i, t := range rg.Topics {
+				topics[i] = offsetFetchTopic{t.Topic, t.Partitions}
 			}
-			byTopic := map[string]int{}
-			for _, t := range order {
-				byTopic[t] = len(gr.Topics)
-				rt := kmsg.NewOffsetFetchResponseGroupTopic()
-				rt.Topic = t
-				gr.Topics = append(gr.Topics, rt)
-			}
-			for _, f := range c.fetchOffsets(rg.Group, topics, rg.Topics == nil) {
-				i, ok := byTopic[f.topic]
-				if !ok {
-					i = len(gr.Topics)
-					byTopic[f.topic] = i
-					rt := kmsg.NewOffsetFetchResponseGroupTopic()
-					rt.Topic = f.topic
-					gr.Topics = append(gr.Topics, rt)
-				}
-				rp := kmsg.NewOffsetFetchResponseGroupTopicPartition()
-				rp.Partition, rp.Offset, rp.LeaderEpoch = f.partition, f.o.Offset, f.o.LeaderEpoch
-				rp.ErrorCode = stableCode(f)
-				md := f.o.Metadata
-				rp.Metadata = &md
-				gr.Topics[i].Partitions = append(gr.Topics[i].Partitions, rp)
-			}
-			resp.Groups = append(resp.Groups, gr)
+			resp.Groups = append(resp.Groups, c.groupOffsets(rg.Group, topics, rg.Topics == nil, stableCode))
 		}
 		return resp
 	}
-	topics := map[string][]int32{}
-	var order []string
-	for _, t := range req.Topics {
-		if _, ok := topics[t.Topic]; !ok {
-			order = append(order, t.Topic)
-		}
-		topics[t.Topic] = append(topics[t.Topic], t.Partitions...)
+	// Before v8 a request names one group; answer it the v8 way and copy
+	// the result into the older response shape.
+	topics := make([]offsetFetchTopic, len(req.Topics))
+	for i, t := range req.Topics {
+		topics[i] = offsetFetchTopic{t.Topic, t.Partitions}
 	}
-	byTopic := map[string]int{}
-	for _, t := range order {
-		byTopic[t] = len(resp.Topics)
+	gr := c.groupOffsets(req.Group, topics, req.Topics == nil, stableCode)
+	for _, gt := range gr.Topics {
 		rt := kmsg.NewOffsetFetchResponseTopic()
-		rt.Topic = t
+		rt.Topic = gt.Topic
+		for _, gp := range gt.Partitions {
+			rp := kmsg.NewOffsetFetchResponseTopicPartition()
+			rp.Partition, rp.Offset, rp.LeaderEpoch = gp.Partition, gp.Offset, gp.LeaderEpoch
+			rp.Metadata, rp.ErrorCode = gp.Metadata, gp.ErrorCode
+			rt.Partitions = append(rt.Partitions, rp)
+		}
 		resp.Topics = append(resp.Topics, rt)
 	}
-	for _, f := range c.fetchOffsets(req.Group, topics, req.Topics == nil) {
+	return resp
+}
+
+// offsetFetchTopic is one topic of an OffsetFetch request, in either shape.
+type offsetFetchTopic struct {
+	topic      string
+	partitions []int32
+}
+
+// groupOffsets answers OffsetFetch for one group: the requested topics in
+// request order (all committed ones when all is set), then any others.
+func (c *Coordinator) groupOffsets(group string, req []offsetFetchTopic, all bool, stableCode func(fetched) int16) kmsg.OffsetFetchResponseGroup {
+	gr := kmsg.NewOffsetFetchResponseGroup()
+	gr.Group = group
+	topics := map[string][]int32{}
+	byTopic := map[string]int{}
+	for _, t := range req {
+		if _, ok := topics[t.topic]; !ok {
+			byTopic[t.topic] = len(gr.Topics)
+			rt := kmsg.NewOffsetFetchResponseGroupTopic()
+			rt.Topic = t.topic
+			gr.Topics = append(gr.Topics, rt)
+		}
+		topics[t.topic] = append(topics[t.topic], t.partitions...)
+	}
+	for _, f := range c.fetchOffsets(group, topics, all) {
 		i, ok := byTopic[f.topic]
 		if !ok {
-			i = len(resp.Topics)
+			i = len(gr.Topics)
 			byTopic[f.topic] = i
-			rt := kmsg.NewOffsetFetchResponseTopic()
+			rt := kmsg.NewOffsetFetchResponseGroupTopic()
 			rt.Topic = f.topic
-			resp.Topics = append(resp.Topics, rt)
+			gr.Topics = append(gr.Topics, rt)
 		}
-		rp := kmsg.NewOffsetFetchResponseTopicPartition()
+		rp := kmsg.NewOffsetFetchResponseGroupTopicPartition()
 		rp.Partition, rp.Offset, rp.LeaderEpoch = f.partition, f.o.Offset, f.o.LeaderEpoch
 		rp.ErrorCode = stableCode(f)
 		md := f.o.Metadata
 		rp.Metadata = &md
-		resp.Topics[i].Partitions = append(resp.Topics[i].Partitions, rp)
+		gr.Topics[i].Partitions = append(gr.Topics[i].Partitions, rp)
 	}
-	return resp
+	return gr
 }
 
 func (c *Coordinator) describe(req *kmsg.DescribeGroupsRequest) *kmsg.DescribeGroupsResponse {
