@@ -256,6 +256,13 @@ func (m *Manager) Apply(prev, next *metadata.Image) {
 	}
 	var toOpen []pending
 	for _, t := range next.Topics {
+		// Images are copy-on-write: a topic that did not change is the
+		// same pointer, and if its partitions are open there is nothing
+		// to do (this keeps creating the 10,000th partition from
+		// re-resolving the configs of the 9,999 before it).
+		if prev != nil && prev.Topic(t.Name) == t && m.allOpen(t) {
+			continue
+		}
 		tc, err := m.cfg.Broker.ResolveTopic(t.Configs)
 		if err != nil {
 			m.logger.Error("topic config invalid; using defaults", "topic", t.Name, "err", err)
@@ -309,6 +316,18 @@ func (m *Manager) Apply(prev, next *metadata.Image) {
 	if prev == nil || len(prev.Topics) == 0 || removedTopic(prev, next) {
 		m.removeOrphans(next)
 	}
+}
+
+// allOpen reports whether every partition of t hosted here is open.
+func (m *Manager) allOpen(t *metadata.Topic) bool {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	for _, pm := range t.Partitions {
+		if contains(pm.Replicas, m.cfg.NodeID) && m.parts[partKey{t.Name, pm.Index}] == nil {
+			return false
+		}
+	}
+	return true
 }
 
 // removedTopic reports whether a topic of prev is gone (or recreated) in next.
