@@ -4,7 +4,6 @@
 package durability
 
 import (
-	"context"
 	"os"
 	"strconv"
 	"testing"
@@ -16,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"strom/internal/record/recordtest"
+	"strom/test/clients/ktest"
 	"strom/test/harness"
 )
 
@@ -41,21 +41,11 @@ func testSeed(t *testing.T) uint64 {
 	return seed
 }
 
-func ctxFor(t *testing.T, d time.Duration) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-func newClient(t *testing.T, addr string, opts ...kgo.Opt) *kgo.Client {
-	t.Helper()
-	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(addr)}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cl.Close)
-	return cl
-}
+// Shared with the other suites (test/clients/ktest).
+var (
+	ctxFor    = ktest.CtxFor
+	newClient = ktest.Client
+)
 
 func createTopic(t *testing.T, addr, topic string, partitions int32, configs map[string]*string) {
 	t.Helper()

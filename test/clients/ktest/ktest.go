@@ -252,3 +252,21 @@ func BatchCodecs(t testing.TB, b []byte) []int8 {
 	}
 	return codecs
 }
+
+// CtxFor is a context that ends after d or with the test.
+func CtxFor(t testing.TB, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// Client is a franz-go client for addr, closed with the test.
+func Client(t testing.TB, addr string, opts ...kgo.Opt) *kgo.Client {
+	t.Helper()
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(addr)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	return cl
+}
