@@ -237,10 +237,10 @@ func (c *conn) write() {
 		if sl.result.Later != nil {
 			resp = c.resolve(sl)
 		}
-		name := kmsg.NameForKey(sl.key)
-		requestsTotal.WithLabelValues(name).Inc()
+		am := metricsFor(sl.key)
+		am.total.Inc()
 		if sl.result.None || resp == nil {
-			requestSeconds.WithLabelValues(name).Observe(time.Since(sl.start).Seconds())
+			am.seconds.Observe(time.Since(sl.start).Seconds())
 			continue
 		}
 		// Size the buffer for the record data up front: growing it by
@@ -265,7 +265,7 @@ func (c *conn) write() {
 				c.fail()
 			}
 		}
-		requestSeconds.WithLabelValues(name).Observe(time.Since(sl.start).Seconds())
+		am.seconds.Observe(time.Since(sl.start).Seconds())
 		if cap(buf) > maxKeptBuffer {
 			buf = nil // don't pin an unusually large response's buffer
 		}

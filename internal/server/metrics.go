@@ -1,8 +1,11 @@
 package server
 
 import (
+	"sync/atomic"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // Metrics are registered once per process on the default registry, which
@@ -32,3 +35,27 @@ var (
 		Namespace: "strom", Name: "response_bytes_total", Help: "Response bytes written.",
 	})
 )
+
+// apiMetrics are one API key's children of the labelled metrics, looked
+// up once per key instead of hashing the label on every request.
+type apiMetrics struct {
+	total   prometheus.Counter
+	seconds prometheus.Observer
+}
+
+var apiMetricsByKey [128]atomic.Pointer[apiMetrics]
+
+func metricsFor(key int16) *apiMetrics {
+	inRange := key >= 0 && int(key) < len(apiMetricsByKey)
+	if inRange {
+		if m := apiMetricsByKey[key].Load(); m != nil {
+			return m
+		}
+	}
+	name := kmsg.NameForKey(key)
+	m := &apiMetrics{requestsTotal.WithLabelValues(name), requestSeconds.WithLabelValues(name)}
+	if inRange {
+		apiMetricsByKey[key].Store(m)
+	}
+	return m
+}
